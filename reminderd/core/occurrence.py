@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+import datetime as dt
 from enum import StrEnum
 
 
@@ -30,21 +30,21 @@ class Occurrence:
 
     key: str
     kind: OccurrenceKind
-    date: date
+    date: dt.date
     title: str
-    start: date | None = None  # window/ongoing start
-    end: date | None = None  # window/ongoing end (inclusive); None when open
+    start: dt.date | None = None  # window/ongoing start
+    end: dt.date | None = None  # window/ongoing end (inclusive); None when open
     lead: tuple[str, ...] = ()
     support: tuple[str, ...] = ()
     source: str = ""  # plan / occasion / agreement id
     reference: str = ""  # document reference ("34/KH-UBND ngày 22/02/2024")
     source_title: str = ""  # the plan's title
     text: str = ""  # the time phrase as written
-    nominal: date | None = None  # the date as written when it differs from `date`
+    nominal: dt.date | None = None  # the date as written when it differs from `date`
     ordinal: int | None = None  # anniversary years
     round: bool = False  # a round anniversary (every 5 years)
     workdays: int | None = None
-    done: date | None = None
+    done: dt.date | None = None
     remind: tuple[int, ...] | None = None  # per-item override of the reminder ladder
     occasion_kind: str = ""  # for occasions: OccasionKind value
     coordinator: str | None = None  # the plan's follow-up office, for escalation

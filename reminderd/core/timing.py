@@ -41,13 +41,19 @@ class Recurrence:
     def rrule(self) -> str | None:
         if self.lunar:
             return None
+        months = self.months
+        day = self.day
+        if self.anchor is not None:  # the anchor supplies what the rule leaves open
+            if not months and self.freq == "yearly":
+                months = (self.anchor.month,)
+            day = day or self.anchor.day
         parts = [f"FREQ={self.freq.upper()}"]
         if self.interval != 1:
             parts.append(f"INTERVAL={self.interval}")
-        if self.months:
-            parts.append("BYMONTH=" + ",".join(str(m) for m in self.months))
-        if self.day != 0:
-            parts.append(f"BYMONTHDAY={self.day}")
+        if months:
+            parts.append("BYMONTH=" + ",".join(str(m) for m in months))
+        if day != 0:
+            parts.append(f"BYMONTHDAY={day}")
         if self.until is not None:
             parts.append(f"UNTIL={self.until:%Y%m%d}")
         return ";".join(parts)
