@@ -21,6 +21,7 @@ import yaml
 
 from reminderd.core.errors import Problem
 from reminderd.core.timeexpr import parse_date
+from reminderd.feed_tokens import parse_rotation
 
 MAX_CONFIG_BYTES = 1024 * 1024
 DEFAULT_CONFIG = Path("config/reminderd.yaml")
@@ -98,6 +99,11 @@ def _day(raw: str) -> date:
     return parse_date(raw)  # TimeExprError is a ValueError: its message says what to write
 
 
+def _rotation(raw: str) -> str:
+    parse_rotation([raw])
+    return raw
+
+
 def _env_name(raw: str) -> str:
     if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", raw):
         raise ValueError("write the NAME of an environment variable (credentials never go in YAML)")
@@ -160,6 +166,8 @@ SCHEMA: dict[str, Any] = {
         "include_contacts": Setting(False, "put agencies' e-mail addresses in the whole feed",
                                     _bool),
         "refresh_hours": Setting(12, "REFRESH-INTERVAL / X-PUBLISHED-TTL in hours", _int(1, 168)),
+        "token_rotation": Setting([], "renew (and revoke) an agency's feed link: AGENCY_ID=N",
+                                  _rotation, is_list=True),
     },
     "reminders": {
         "send_time": Setting(time(8, 0), "local time reminders go out (working days only)",
@@ -170,6 +178,7 @@ SCHEMA: dict[str, Any] = {
         "occasion_days": _days("days before an occasion", [14, 3]),
         "round_anniversary_days": _days("days before a round anniversary", [90, 30, 14, 3]),
         "new_year_days": _days("days before a foreign new year (delegations travel)", [21, 7]),
+        "agreement_days": _days("days before an agreement's review or expiry", [90, 30, 7]),
         "overdue_after_workdays": Setting(1, "working days after a missed deadline: to the lead",
                                           _int(1, 60)),
         "escalate_after_workdays": Setting(
@@ -283,8 +292,7 @@ _BAD = object()
 
 def _read_value(spec: Setting, node: yaml.Node, file: str, problems: list[Problem],
                 name: str) -> Any:
-    if node.tag not in (None, yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG,
-                        yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG) and node.tag.startswith("!"):
+    if node.tag.startswith("!"):  # `!!python/...` or a local tag: never let YAML decide
         problems.append(Problem(*_where(file, node), f"'{name}': YAML tags are not allowed"))
         return _BAD
     items = node.value if spec.is_list and isinstance(node, yaml.SequenceNode) else None
@@ -314,7 +322,8 @@ def load_settings(path: Path | None) -> Settings:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise ConfigError([Problem(file, 1, 1, f"cannot read config: {exc.strerror}")]) from None
+            problem = Problem(file, 1, 1, f"cannot read config: {exc.strerror}")
+            raise ConfigError([problem]) from None
         if len(data) > MAX_CONFIG_BYTES:
             raise ConfigError([Problem(file, 1, 1, f"config is {len(data)} bytes; the limit is "
                                                     f"{MAX_CONFIG_BYTES}")])

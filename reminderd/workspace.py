@@ -15,6 +15,7 @@ from reminderd.core.errors import Problem
 from reminderd.core.model import Agency, Plans
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrences import expand
+from reminderd.core.reminders import Policy
 from reminderd.core.workdays import WorkCalendar
 from reminderd.holidays_vn import build_calendar
 from reminderd.plans_yaml import PlansError, load_plans
@@ -47,6 +48,21 @@ class Workspace:
 
     def occurrences(self, start: date, end: date) -> list[Occurrence]:
         return expand(self.plans, start, end, self.calendar(start, end))
+
+    def policy(self) -> Policy:
+        r = self.settings.reminders
+        return Policy(
+            send_time=r["send_time"],
+            zone=self.settings.timezone,
+            lead_workdays=tuple(r["lead_workdays"]),
+            support_workdays=tuple(r["support_workdays"]),
+            occasion_days=tuple(r["occasion_days"]),
+            round_anniversary_days=tuple(r["round_anniversary_days"]),
+            new_year_days=tuple(r["new_year_days"]),
+            agreement_days=tuple(r["agreement_days"]),
+            overdue_after_workdays=int(r["overdue_after_workdays"]),
+            escalate_after_workdays=int(r["escalate_after_workdays"]),
+        )
 
     def agencies(self) -> dict[str, Agency]:
         return {a.id: a for a in self.plans.agencies}

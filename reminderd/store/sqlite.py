@@ -1,0 +1,356 @@
+"""SQLite delivery store: one writer process, WAL, synchronous=FULL, explicit transactions.
+
+A second writer process is refused up front (an exclusive ``flock`` on ``<db>.lock`` holding the
+writer's pid) rather than left to fight over the file: replicas belong on PostgreSQL. Inside
+the process, one connection is shared by every thread (the daemon calls the store through
+``asyncio.to_thread``) behind a mutex; every write is ``BEGIN IMMEDIATE … COMMIT``, so a claim
+is atomic even against another connection to the same file (a ``lock=False`` reader, a test).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from reminderd.store.base import (
+    CLAIM_ASSIGNMENTS,
+    OPEN,
+    SELECT_COLUMNS,
+    UNCLAIM_ASSIGNMENTS,
+    Claim,
+    Delivery,
+    Planned,
+    Status,
+    StoreLockedError,
+    StoreUnavailableError,
+    check_not_newer,
+    delivery_from_row,
+    migrations,
+    sort_claimed,
+    utc,
+)
+
+log = logging.getLogger("reminderd.store")
+
+BUSY_TIMEOUT_MS = 10_000
+# Primary result codes that mean "the database cannot be used right now", not "a bug".
+_UNAVAILABLE = {5: "busy", 6: "locked", 10: "I/O error", 13: "disk full", 14: "cannot open"}
+_IN_KEYS = "key IN (SELECT value FROM json_each(:keys))"
+_FENCE = f"{_IN_KEYS} AND token = :token AND status = 'sending'"
+
+
+def ts(value: datetime) -> str:
+    """UTC ISO-8601 with fixed microseconds and +00:00: text order is time order."""
+    return utc(value).isoformat(timespec="microseconds")
+
+
+def from_ts(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+class SqliteStore:
+    def __init__(self, path: Path, *, lock: bool = True) -> None:
+        self.path = path
+        self._mutex = threading.Lock()
+        self._lock_fd: int | None = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if lock:
+            self._lock_fd = _take_process_lock(path)
+        try:
+            with _mapped_errors(path):
+                self._conn = sqlite3.connect(
+                    path, isolation_level=None, check_same_thread=False,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                )
+                self._conn.row_factory = sqlite3.Row
+                self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                self._conn.execute("PRAGMA synchronous = FULL")
+        except BaseException:
+            self._unlock()
+            raise
+        if str(mode).lower() != "wal":
+            log.warning("store.sqlite.no_wal path=%s journal_mode=%s", path, mode)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._mutex, _mapped_errors(self.path):
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _read(self, sql: str, params: Mapping[str, Any] | Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._mutex, _mapped_errors(self.path):
+            return self._conn.execute(sql, params).fetchall()
+
+    def _update(self, sql: str, params: Mapping[str, Any]) -> int:
+        with self._write() as conn:
+            return conn.execute(sql, params).rowcount
+
+    def _fenced(self, claim: Claim, keys: Sequence[str], sets: str, **params: Any) -> int:
+        if not keys:
+            return 0
+        sql = f"UPDATE deliveries SET {sets}, lease_until = NULL WHERE {_FENCE}"
+        return self._update(sql, {**params, "keys": json.dumps(list(keys)), "token": claim.token})
+
+    @staticmethod
+    def _delivery(row: sqlite3.Row) -> Delivery:
+        return delivery_from_row(row, from_ts, date.fromisoformat)
+
+    # -- DeliveryStore --------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        steps = migrations("sqlite")
+        with self._write() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            applied = {row[0] for row in conn.execute("SELECT version FROM schema_version")}
+            check_not_newer(applied, steps, str(self.path))
+            for step in steps:
+                if step.version in applied:
+                    continue
+                for statement in _statements(step.sql):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                    (step.version, step.name, ts(datetime.now(UTC))),
+                )
+                log.info("store.migrated backend=sqlite version=%d name=%s", step.version,
+                         step.name)
+
+    def materialize(
+        self, planned: Iterable[Planned], now: datetime, *, skipped_reason: str | None = None
+    ) -> int:
+        stamp = ts(now)
+        skipped = skipped_reason is not None
+        status = Status.SKIPPED if skipped else Status.PENDING
+        rows = [
+            (p.key, p.agency, p.occurrence_key, p.occurrence_date.isoformat(), ts(p.due),
+             p.kind, status.value, None if skipped else ts(p.due), skipped_reason, stamp, stamp)
+            for p in planned
+        ]
+        if not rows:
+            return 0
+        with self._write() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT INTO deliveries (key, agency, occurrence_key, occurrence_date, due, kind,"
+                " status, attempts, next_attempt, last_error, created_at, updated_at, uncertain)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, 0)"
+                " ON CONFLICT (key) DO NOTHING",
+                rows,
+            )
+            return conn.total_changes - before
+
+    def claim_due(
+        self, now: datetime, owner: str, lease: timedelta, limit: int = 10_000
+    ) -> Claim:
+        token = uuid.uuid4().hex
+        params = {"now": ts(now), "owner": owner, "token": token,
+                  "lease_until": ts(now + lease), "limit": limit}
+        with self._write() as conn:
+            rows = conn.execute(
+                f"UPDATE deliveries SET {CLAIM_ASSIGNMENTS}, owner = :owner, token = :token,"
+                "  lease_until = :lease_until, updated_at = :now"
+                " WHERE key IN (SELECT key FROM deliveries"
+                "  WHERE (status IN ('pending', 'retrying') AND next_attempt <= :now)"
+                "     OR (status = 'sending' AND lease_until < :now)"
+                "  ORDER BY next_attempt, key LIMIT :limit)"
+                f" RETURNING {SELECT_COLUMNS}",
+                params,
+            ).fetchall()
+        return Claim(sort_claimed([self._delivery(r) for r in rows]), owner, token)
+
+    def heartbeat(self, claim: Claim, lease_until: datetime) -> int:
+        return self._update(
+            "UPDATE deliveries SET lease_until = :lease_until"
+            " WHERE owner = :owner AND token = :token AND status = 'sending'",
+            {"lease_until": ts(lease_until), "owner": claim.owner, "token": claim.token},
+        )
+
+    def mark_sent(
+        self, claim: Claim, keys: Sequence[str], now: datetime, message_id: str, recipients: str
+    ) -> int:
+        return self._fenced(
+            claim, keys,
+            "status = 'sent', sent_at = :now, updated_at = :now, next_attempt = NULL,"
+            " message_id = :message_id, recipients = :recipients",
+            now=ts(now), message_id=message_id, recipients=recipients,
+        )
+
+    def mark_uncertain(
+        self, claim: Claim, keys: Sequence[str], now: datetime, error: str,
+        next_attempt: datetime,
+    ) -> int:
+        return self._fenced(
+            claim, keys,
+            "status = 'retrying', uncertain = 1, last_error = :error,"
+            " next_attempt = :next_attempt, updated_at = :now",
+            now=ts(now), error=error, next_attempt=ts(next_attempt),
+        )
+
+    def mark_retry(
+        self, claim: Claim, keys: Sequence[str], now: datetime, error: str,
+        next_attempt: datetime,
+    ) -> int:
+        return self._fenced(
+            claim, keys,
+            "status = 'retrying', last_error = :error, next_attempt = :next_attempt,"
+            " updated_at = :now",
+            now=ts(now), error=error, next_attempt=ts(next_attempt),
+        )
+
+    def mark_failed(self, claim: Claim, keys: Sequence[str], now: datetime, error: str) -> int:
+        return self._fenced(
+            claim, keys,
+            "status = 'failed', last_error = :error, next_attempt = NULL, updated_at = :now",
+            now=ts(now), error=error,
+        )
+
+    def mark_skipped(self, claim: Claim, keys: Sequence[str], now: datetime, reason: str) -> int:
+        return self._fenced(
+            claim, keys,
+            f"status = 'skipped', last_error = :reason, next_attempt = NULL, updated_at = :now,"
+            f" {UNCLAIM_ASSIGNMENTS}",
+            now=ts(now), reason=reason,
+        )
+
+    def release(self, claim: Claim, keys: Sequence[str]) -> int:
+        return self._fenced(
+            claim, keys, f"status = COALESCE(claimed_from, 'retrying'), {UNCLAIM_ASSIGNMENTS}"
+        )
+
+    def skip(self, keys: Sequence[str], now: datetime, reason: str) -> int:
+        if not keys:
+            return 0
+        return self._update(
+            "UPDATE deliveries SET status = 'skipped', last_error = :reason,"
+            " next_attempt = NULL, updated_at = :now"
+            f" WHERE {_IN_KEYS} AND status IN ('pending', 'retrying')",
+            {"keys": json.dumps(list(keys)), "now": ts(now), "reason": reason},
+        )
+
+    def open_keys(self) -> set[str]:
+        rows = self._read(
+            "SELECT key FROM deliveries WHERE status IN (?, ?)", [s.value for s in OPEN]
+        )
+        return {row[0] for row in rows}
+
+    def lookup(self, keys: Sequence[str]) -> dict[str, Delivery]:
+        rows = self._read(f"SELECT {SELECT_COLUMNS} FROM deliveries WHERE {_IN_KEYS}",
+                          {"keys": json.dumps(list(keys))})
+        return {row["key"]: self._delivery(row) for row in rows}
+
+    def deliveries(self, status: Status | None = None, limit: int = 200) -> list[Delivery]:
+        where = "" if status is None else "WHERE status = :status"
+        rows = self._read(
+            f"SELECT {SELECT_COLUMNS} FROM deliveries {where}"
+            " ORDER BY updated_at DESC, key LIMIT :limit",
+            {"status": None if status is None else status.value, "limit": limit},
+        )
+        return [self._delivery(r) for r in rows]
+
+    def counts(self) -> dict[Status, int]:
+        rows = self._read("SELECT status, count(*) FROM deliveries GROUP BY status")
+        out = dict.fromkeys(Status, 0)
+        out.update({Status(row[0]): row[1] for row in rows})
+        return out
+
+    def load_feed_items(self) -> dict[str, tuple[str, int, datetime]]:
+        rows = self._read("SELECT key, hash, sequence, changed FROM feed_items")
+        return {row[0]: (row[1], row[2], from_ts(row[3])) for row in rows}
+
+    def save_feed_items(self, rows: Mapping[str, tuple[str, int, datetime]]) -> None:
+        values = [(key, h, seq, ts(changed)) for key, (h, seq, changed) in rows.items()]
+        if not values:
+            return
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT INTO feed_items (key, hash, sequence, changed) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET hash = excluded.hash,"
+                " sequence = excluded.sequence, changed = excluded.changed",
+                values,
+            )
+
+    def ping(self) -> None:
+        self._read("SELECT count(*) FROM sqlite_master")
+
+    def close(self) -> None:
+        with self._mutex:
+            self._conn.close()
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            fd, self._lock_fd = self._lock_fd, None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r})"
+
+
+def _take_process_lock(db: Path) -> int:
+    """Exclusive flock on ``<db>.lock`` (per open file: a second open in the same process is
+    refused too); the holder's pid is written into the file for the error message."""
+    lock_path = db.with_name(db.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise StoreLockedError(
+            f"another reminderd process (pid {holder}) is using {db}; "
+            "stop it or use PostgreSQL for replicas"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    return fd
+
+
+@contextmanager
+def _mapped_errors(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        reason = _UNAVAILABLE.get(code & 0xFF) if isinstance(code, int) else None
+        if reason is None:
+            raise
+        raise StoreUnavailableError(f"SQLite store {path}: {reason}: {exc}") from exc
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script into statements (sqlite3.execute runs one at a time)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
+    rest = "\n".join(
+        ln for ln in buffer.splitlines() if ln.strip() and not ln.strip().startswith("--")
+    )
+    if rest:
+        raise ValueError(f"incomplete SQL statement at the end of a migration: {rest[:80]!r}")

@@ -1,0 +1,59 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+# --- PostgreSQL (delivery store contract, replicas) -------------------------------------------
+# Tests use REMINDERD_TEST_POSTGRES_URL or the local default, each in a schema of its own that
+# is dropped at the end. Without a reachable server the PostgreSQL tests skip with the reason,
+# except under REMINDERD_REQUIRE_POSTGRES=1 (set by .ci/run): then they fail.
+import os
+import uuid
+from collections.abc import Iterator
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pytest
+
+POSTGRES_DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_unusable(reason: str) -> None:
+    if os.environ.get("REMINDERD_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"{reason} (REMINDERD_REQUIRE_POSTGRES=1: PostgreSQL tests may not skip)")
+    pytest.skip(reason)
+
+
+def postgres_url_with(url: str, **params: str) -> str:
+    """The URL with query parameters added or replaced (e.g. schema=…)."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.update(params)
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A reachable PostgreSQL server's URL, or skip (fail under REMINDERD_REQUIRE_POSTGRES=1)."""
+    url = os.environ.get("REMINDERD_TEST_POSTGRES_URL") or POSTGRES_DEFAULT_URL
+    try:
+        import psycopg
+    except ImportError:
+        _postgres_unusable("psycopg is not installed (pip install reminderd[postgres])")
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.Error as exc:
+        parts = urlsplit(url)  # say where, without the password
+        where = parts._replace(netloc=f"{parts.hostname}:{parts.port or 5432}").geturl()
+        _postgres_unusable(f"no PostgreSQL reachable at {where}: {' '.join(str(exc).split())}")
+    return url
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+    """The server's URL with ``?schema=`` set to a fresh schema, dropped (CASCADE) afterwards."""
+    import psycopg
+    from psycopg import sql
+
+    schema = f"reminderd_test_{uuid.uuid4().hex[:12]}"
+    yield postgres_url_with(postgres_url, schema=schema)
+    with psycopg.connect(postgres_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
