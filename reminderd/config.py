@@ -295,6 +295,8 @@ def _read_value(spec: Setting, node: yaml.Node, file: str, problems: list[Proble
     if node.tag.startswith("!"):  # `!!python/...` or a local tag: never let YAML decide
         problems.append(Problem(*_where(file, node), f"'{name}': YAML tags are not allowed"))
         return _BAD
+    if spec.optional and isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null"):
+        return None
     items = node.value if spec.is_list and isinstance(node, yaml.SequenceNode) else None
     if spec.is_list and items is None:
         problems.append(Problem(*_where(file, node), f"'{name}' must be a list, e.g. [7, 1]"))

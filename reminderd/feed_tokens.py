@@ -41,7 +41,7 @@ def parse_rotation(entries: Iterable[str]) -> dict[str, int]:
     for entry in entries:
         agency, sep, number = entry.partition("=")
         if not sep or not number.isdigit() or not agency.strip():
-            raise ValueError(f"{entry!r}: write AGENCY_ID=N, e.g. vhttdl=2")
+            raise ValueError("write AGENCY_ID=N, e.g. vhttdl=2")
         versions[agency.strip()] = int(number)
     return versions
 

@@ -346,10 +346,11 @@ def test_raw_no_header_injection_material(raw: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def plans() -> Any:
-    loader = pytest.importorskip("reminderd.plans_yaml")
+    from reminderd.plans_yaml import PlansError, load_plans
+
     try:
-        return loader.load_plans(PLANS_FILE)
-    except loader.PlansError as exc:  # pragma: no cover - shows every problem on failure
+        return load_plans(PLANS_FILE)
+    except PlansError as exc:  # pragma: no cover - shows every problem on failure
         pytest.fail("plans.yaml has problems:\n" + "\n".join(str(p) for p in exc.problems))
 
 

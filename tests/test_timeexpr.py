@@ -7,7 +7,6 @@ and a Hypothesis property: parse_time returns a Timing or raises TimeExprError, 
 
 from __future__ import annotations
 
-import time
 import unicodedata
 from datetime import date
 
@@ -690,7 +689,7 @@ def test_parse_yearly_errors(text: str, needle: str) -> None:
     assert needle in info.value.reason
 
 
-# --- cache and speed -----------------------------------------------------------------------
+# --- cache -----------------------------------------------------------------------------
 
 
 def test_cached_by_text_and_year() -> None:
@@ -698,15 +697,6 @@ def test_cached_by_text_and_year() -> None:
     assert parse_time("Quý II năm 2030") is a
     assert parse_time("15/8", 2022) != parse_time("15/8", 2023)
     assert parse_time("15/8").kind is Kind.RECURRING
-
-
-def test_cache_miss_is_cheap() -> None:
-    phrases = [f"trước ngày {d}/{m}/2031" for d in range(1, 29) for m in range(1, 13)]
-    started = time.perf_counter()
-    for text in phrases:
-        parse_time(text)
-    per_call = (time.perf_counter() - started) / len(phrases)
-    assert per_call < 500e-6  # measured ~15-30 µs; generous for slow CI machines
 
 
 # --- property: a Timing or a TimeExprError, never anything else ----------------------------
