@@ -25,8 +25,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) node-deps
 	$(VENV)/bin/pytest -q
+
+# Mozilla ical.js, pinned by tests/node/package-lock.json, for the feed consumer tests.
+# Without npm (or when npm ci fails, e.g. offline) those checks skip with a reason.
+.PHONY: node-deps
+node-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/node --no-audit --no-fund --loglevel=error \
+		|| echo "warning: npm ci failed: the ical.js feed checks will be skipped"; \
+	else \
+		echo "npm not found: the ical.js feed checks will be skipped"; \
+	fi
 
 test: lint typecheck pytest
 

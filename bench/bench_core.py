@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_loader_quick import generate  # noqa: E402
+from bench_loader_quick import generate
 
 BARE = """
 import json, resource, sys, time, yaml

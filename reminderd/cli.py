@@ -19,6 +19,9 @@ from reminderd.core.errors import TimeExprError
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrences import unscheduled
 from reminderd.core.timeexpr import describe, parse_date, parse_time
+from reminderd.feeds import Feeds
+from reminderd.store import open_store
+from reminderd.store.base import DeliveryStore, StoreError
 from reminderd.workspace import LoadError, Workspace, load_workspace
 
 
@@ -28,6 +31,17 @@ class UsageError(Exception):
 
 def system_now() -> datetime:
     return datetime.now().astimezone()
+
+
+def parse_now(text: str | None, ws: Workspace) -> datetime:
+    """--now: ISO 8601 (2022-08-05T08:00+07:00); without an offset, the configured zone."""
+    if not text:
+        return system_now()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--now {text!r}: write ISO 8601, e.g. 2022-08-05T08:00+07:00") from None
+    return value if value.tzinfo else value.replace(tzinfo=ws.settings.zone)
 
 
 def _load(args: argparse.Namespace) -> Workspace:
@@ -57,6 +71,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"  agreements:  {len(plans.agreements)}")
     print(f"  plans:       {len(plans.plans)} ({tasks} tasks)")
     print(f"  occurrences in the next 12 months (from {today:%d/%m/%Y}): {len(upcoming)}")
+    feeds = Feeds(ws).build(system_now(), None)
+    largest = max(feeds.agencies.items(), key=lambda kv: len(kv[1]), default=("-", b""))
+    print(f"  feed size: whole calendar {len(feeds.whole):,} bytes; largest agency feed "
+          f"{largest[0]} {len(largest[1]):,} bytes")
+    for warning in feeds.warnings():
+        print(f"  warning: {warning}")
     pending = unscheduled(plans)
     if pending:
         print(f"  warnings: {len(pending)} item(s) have no date and get no reminders:")
@@ -167,6 +187,48 @@ def cmd_agenda(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- ics -------------------------------------------------------------------------------
+
+def open_workspace_store(ws: Workspace, *, lock: bool) -> DeliveryStore:
+    """The configured store, migrated; StoreError becomes a one-line usage error."""
+    settings = ws.settings
+    base = settings.path.parent if settings.path else None
+    try:
+        store = open_store(settings.store, base_dir=base, lock=lock)
+        store.migrate()
+    except StoreError as exc:
+        raise UsageError(f"store {settings.store}: {exc}") from None
+    return store
+
+
+def cmd_ics(args: argparse.Namespace) -> int:
+    ws = _load(args)
+    agency = None
+    if args.agency:
+        try:
+            agency = resolve_agency(ws.plans, args.agency)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    store = open_workspace_store(ws, lock=False)
+    try:
+        feeds = Feeds(ws)
+        now = parse_now(args.now, ws)
+        occurrences = feeds.occurrences(now)
+        revisions = feeds.revisions(occurrences, now, store)
+    finally:
+        store.close()
+    today = ws.local_today(now)
+    start, end = ws.feed_range(today)
+    data = feeds.builder.build(occurrences, revisions, today=today,
+                               is_working=ws.calendar(start, end).is_working, agency=agency)
+    if args.output and args.output != "-":
+        Path(args.output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return 0
+
+
 # --- entry point -----------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -192,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=60, help="number of days (default 60)")
     p.add_argument("--agency", help="only this agency's items (id or alias)")
     p.add_argument("--json", action="store_true", help="a JSON list")
+    p = command("ics", cmd_ics, "write the iCalendar feed (the bytes the daemon serves)")
+    p.add_argument("--agency", help="only this agency's feed (id or alias)")
+    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.add_argument("--now", help="build as of this instant (ISO 8601), for rehearsals")
     return parser
 
 

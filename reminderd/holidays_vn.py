@@ -25,7 +25,7 @@ def build_calendar(
     year_list = sorted(set(years))
     vn = holidays.country_holidays("VN", years=year_list)
     working = set(getattr(vn, "weekend_workdays", set()))
-    off = set()
+    off: set[date] = set()
     for year_days in (extra_off or {}).values():
         off.update(year_days)
     for year_days in (extra_working or {}).values():

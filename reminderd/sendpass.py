@@ -1,0 +1,279 @@
+"""One send pass: plan reminders, materialise them, claim what is due, send one digest
+per agency, mark the outcome. ``reminderd send-due`` is one pass; the daemon runs the same.
+
+What makes it safe to run again and again: every reminder has a permanent key in the
+store; a claim is fenced by a token; reminders that were already past when their item
+first appeared are recorded as skipped, never sent; those missed during downtime are sent
+late within the catch-up window and skipped beyond it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from reminderd.core.occurrence import Occurrence
+from reminderd.core.reminders import Reminder, ReminderKind
+from reminderd.core.reminders import plan as plan_reminders
+from reminderd.mail_transport import (
+    PermanentSendError,
+    TransientSendError,
+    Transport,
+    UncertainSendError,
+)
+from reminderd.mailer import Digest, Renderer, TemplateProblem, build_message, message_id_for
+from reminderd.store.base import Claim, Delivery, DeliveryStore, Planned, Status
+from reminderd.workspace import Workspace
+
+log = logging.getLogger("reminderd.pass")
+
+LEASE = timedelta(minutes=5)  # longer than the hard per-message send timeout below
+SEND_TIMEOUT_SECONDS = 120.0
+MATERIALISE_AHEAD = timedelta(days=400)
+OCCURRENCES_BEHIND = timedelta(days=200)  # escalations come up to ~120 working days late
+MAX_BACKOFF = timedelta(hours=6)
+
+
+@dataclass
+class Mailer:
+    """What a pass needs to turn reminders into sent mail."""
+
+    renderer: Renderer
+    transport: Callable[[], Transport]
+    sender: str
+    domain: str  # for Message-IDs
+    feed_url: Callable[[str], str]  # agency id -> its feed link
+    attachment: Callable[[str, Sequence[Occurrence], datetime], bytes]  # agency, items -> .ics
+
+
+@dataclass
+class PassReport:
+    now: datetime
+    planned: int = 0
+    new: int = 0
+    claimed: int = 0
+    messages: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    late: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    would_send: dict[str, list[Reminder]] = field(default_factory=dict)  # dry run
+    next_due: datetime | None = None
+
+    def summary(self) -> str:
+        skipped = sum(self.skipped.values())
+        return (f"pass at {self.now.isoformat()}: {self.messages} message(s), {self.sent} "
+                f"reminder(s) sent ({self.late} late), {self.retrying} to retry, "
+                f"{self.failed} failed, {self.uncertain} uncertain, {skipped} skipped")
+
+
+SKIP_UNPLANNED = "no longer planned (task done, deadline moved or item removed)"
+SKIP_NO_ADDRESS = "the agency has no e-mail address in plans.yaml"
+
+
+def _skip_new_past() -> str:
+    return "its time had passed before the item first appeared"
+
+
+def current_reminders(ws: Workspace, now: datetime) -> list[Reminder]:
+    today = ws.local_today(now)
+    start, end = today - OCCURRENCES_BEHIND, today + MATERIALISE_AHEAD
+    occurrences = ws.occurrences(start, end)
+    return plan_reminders(occurrences, ws.policy(), ws.calendar(start, end))
+
+
+def _planned(reminder: Reminder) -> Planned:
+    return Planned(
+        key=reminder.key,
+        agency=reminder.agency,
+        occurrence_key=reminder.occurrence.key,
+        occurrence_date=reminder.occurrence.date,
+        due=reminder.due,
+        kind=str(reminder.kind),
+    )
+
+
+def _useful_until(reminder: Reminder, catch_up: timedelta) -> datetime:
+    """After this instant a retry is pointless: the date has long passed."""
+    if reminder.kind is ReminderKind.OVERDUE:
+        return reminder.due + catch_up
+    return reminder.due + timedelta(days=max(reminder.days_left, 0) + 1)
+
+
+def _backoff(attempts: int, rng: random.Random) -> timedelta:
+    """Exponential from one minute, capped, with jitter so replicas do not retry in step."""
+    base = min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    return base * rng.uniform(0.5, 1.0)
+
+
+async def run_pass(
+    ws: Workspace, store: DeliveryStore, mailer: Mailer, now: datetime, *, owner: str,
+    dry_run: bool = False, rng: random.Random | None = None,
+) -> PassReport:
+    report = PassReport(now=now)
+    reminders = current_reminders(ws, now)
+    catch_up = timedelta(days=int(ws.settings.reminders["catch_up_days"]))
+    by_key = {r.key: r for r in reminders}
+    today = ws.local_today(now)
+    window = [r for r in reminders if now - catch_up - timedelta(days=1) <= r.due]
+    report.planned = len(window)
+    report.next_due = next((r.due for r in window if r.due > now), None)
+    new_past = [r for r in window if r.due.astimezone(ws.settings.zone).date() < today]
+    upcoming = [r for r in window if r.due.astimezone(ws.settings.zone).date() >= today]
+    if dry_run:
+        _dry_run(store, upcoming, now, report)
+        return report
+    report.new = store.materialize([_planned(r) for r in upcoming], now)
+    skipped_new = store.materialize([_planned(r) for r in new_past], now,
+                                    skipped_reason=_skip_new_past())
+    if skipped_new:
+        report.skipped[_skip_new_past()] = skipped_new
+    claim = store.claim_due(now, owner, LEASE)
+    report.claimed = len(claim.deliveries)
+    sendable = _triage(store, claim, by_key, now, catch_up, report)
+    if sendable:
+        await _send(ws, store, mailer, claim, sendable, now, report, rng or random.Random())
+    log.info("pass.done %s", report.summary())
+    return report
+
+
+def _dry_run(store: DeliveryStore, upcoming: list[Reminder], now: datetime,
+             report: PassReport) -> None:
+    due = [r for r in upcoming if r.due <= now]
+    known = store.lookup([r.key for r in due])
+    for reminder in due:
+        row = known.get(reminder.key)
+        if row is None or (row.status in (Status.PENDING, Status.RETRYING)
+                           and (row.next_attempt is None or row.next_attempt <= now)):
+            report.would_send.setdefault(reminder.agency, []).append(reminder)
+
+
+def _triage(store: DeliveryStore, claim: Claim, by_key: dict[str, Reminder], now: datetime,
+            catch_up: timedelta, report: PassReport) -> dict[str, list[tuple[Delivery, Reminder]]]:
+    """Split a claim into what to send (by agency) and what to skip or give up on."""
+    skip: dict[str, list[str]] = defaultdict(list)
+    give_up: list[str] = []
+    sendable: dict[str, list[tuple[Delivery, Reminder]]] = defaultdict(list)
+    for row in claim.deliveries:
+        reminder = by_key.get(row.key)
+        if reminder is None:
+            skip[SKIP_UNPLANNED].append(row.key)
+        elif row.due < now - catch_up:
+            skip[f"missed by more than the catch-up window ({catch_up.days} days)"].append(row.key)
+        elif now > _useful_until(reminder, catch_up):
+            give_up.append(row.key)
+        else:
+            sendable[row.agency].append((row, reminder))
+    for reason, keys in skip.items():
+        report.skipped[reason] = report.skipped.get(reason, 0) + store.mark_skipped(
+            claim, keys, now, reason)
+    if give_up:
+        report.failed += store.mark_failed(claim, give_up, now,
+                                           "gave up: the date has passed, no longer useful")
+    return sendable
+
+
+async def _send(
+    ws: Workspace, store: DeliveryStore, mailer: Mailer, claim: Claim,
+    sendable: dict[str, list[tuple[Delivery, Reminder]]], now: datetime, report: PassReport,
+    rng: random.Random,
+) -> None:
+    agencies = ws.agencies()
+    names = {a.id: a.name for a in ws.plans.agencies}
+    transport = mailer.transport()
+    try:
+        await transport.__aenter__()
+    except (TransientSendError, OSError) as exc:
+        for group in sendable.values():
+            _retry(store, claim, group, now, f"cannot connect: {exc}", report, rng)
+        return
+    try:
+        for agency_id in sorted(sendable):
+            group = sendable[agency_id]
+            agency = agencies[agency_id]
+            keys = [row.key for row, _ in group]
+            if not agency.emails:
+                report.skipped[SKIP_NO_ADDRESS] = report.skipped.get(SKIP_NO_ADDRESS, 0) + \
+                    store.mark_skipped(claim, keys, now, SKIP_NO_ADDRESS)
+                continue
+            await _send_digest(ws, store, mailer, transport, claim, agency_id, group, names,
+                               now, report, rng)
+            store.heartbeat(claim, now + LEASE)
+    finally:
+        await transport.__aexit__(None, None, None)
+
+
+async def _send_digest(
+    ws: Workspace, store: DeliveryStore, mailer: Mailer, transport: Transport, claim: Claim,
+    agency_id: str, group: list[tuple[Delivery, Reminder]], names: dict[str, str],
+    now: datetime, report: PassReport, rng: random.Random,
+) -> None:
+    import asyncio
+
+    agency = ws.agencies()[agency_id]
+    reminders = sorted((r for _, r in group), key=lambda r: (r.occurrence.date, r.key))
+    keys = [r.key for r in reminders]
+    try:
+        mail = mailer.renderer.render(Digest(
+            agency=agency, reminders=reminders, now=now, feed_url=mailer.feed_url(agency_id),
+            plan_names=names, is_working=ws.calendar(reminders[0].occurrence.date,
+                                                    reminders[-1].occurrence.date).is_working,
+        ))
+        message_id = message_id_for(keys, mailer.domain)
+        ics = mailer.attachment(agency_id, [r.occurrence for r in reminders], now)
+        message = build_message(mail, sender=mailer.sender, to=list(agency.emails),
+                                message_id=message_id, ics=ics, date=now)
+    except TemplateProblem as exc:
+        _retry(store, claim, group, now, f"template: {exc}", report, rng)
+        return
+    try:
+        result = await asyncio.wait_for(
+            transport.send(mailer.sender, list(agency.emails), message), SEND_TIMEOUT_SECONDS)
+    except PermanentSendError as exc:
+        report.failed += store.mark_failed(claim, keys, now, str(exc))
+        log.warning("mail.failed agency=%s error=%s", agency_id, exc)
+        return
+    except (UncertainSendError, TimeoutError) as exc:
+        report.uncertain += store.mark_uncertain(claim, keys, now, str(exc) or "timeout",
+                                                 now + _backoff(1, rng))
+        log.warning("mail.uncertain agency=%s error=%s", agency_id, exc)
+        return
+    except (TransientSendError, OSError) as exc:
+        _retry(store, claim, group, now, str(exc), report, rng)
+        return
+    if not result.accepted:
+        report.failed += store.mark_failed(claim, keys, now, f"all recipients refused: "
+                                           f"{result.refused}")
+        return
+    recipients = ", ".join(result.accepted)
+    if result.refused:
+        recipients += "; refused: " + "; ".join(f"{a} ({e})" for a, e in result.refused.items())
+    report.sent += store.mark_sent(claim, keys, now, message_id, recipients)
+    report.messages += 1
+    report.late += sum(1 for r in reminders if now - r.due > timedelta(hours=1))
+    log.info("mail.sent agency=%s reminders=%d message_id=%s", agency_id, len(keys), message_id)
+
+
+def _retry(store: DeliveryStore, claim: Claim, group: list[tuple[Delivery, Reminder]],
+           now: datetime, error: str, report: PassReport, rng: random.Random) -> None:
+    attempts = max(row.attempts for row, _ in group)
+    keys = [row.key for row, _ in group]
+    report.retrying += store.mark_retry(claim, keys, now, error, now + _backoff(attempts, rng))
+    log.warning("mail.retry reminders=%d attempts=%d error=%s", len(keys), attempts, error)
+
+
+def describe_dry_run(report: PassReport, names: dict[str, str]) -> list[str]:
+    lines: list[str] = []
+    for agency in sorted(report.would_send):
+        items = report.would_send[agency]
+        lines.append(f"{names.get(agency, agency)} ({agency}): {len(items)} mục")
+        for r in items:
+            lines.append(f"  {r.occurrence.date:%d/%m/%Y} [{r.role}] {r.occurrence.title} "
+                         f"({r.step})")
+    return lines
