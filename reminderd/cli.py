@@ -6,7 +6,10 @@ The CLI is the one place that reads the system clock; everything below takes `no
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
@@ -20,8 +23,11 @@ from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrences import unscheduled
 from reminderd.core.timeexpr import describe, parse_date, parse_time
 from reminderd.feeds import Feeds
+from reminderd.mail_setup import MailSetupError, build_mailer
+from reminderd.mailer import TemplateProblem, check_templates
+from reminderd.sendpass import describe_dry_run, run_pass
 from reminderd.store import open_store
-from reminderd.store.base import DeliveryStore, StoreError
+from reminderd.store.base import DeliveryStore, Status, StoreError
 from reminderd.workspace import LoadError, Workspace, load_workspace
 
 
@@ -61,6 +67,13 @@ def _today(ws: Workspace, args: argparse.Namespace) -> date:
 
 def cmd_check(args: argparse.Namespace) -> int:
     ws = _load(args)
+    template_problems = check_templates(ws.settings.templates / "mail",
+                                        zone=ws.settings.timezone)
+    if template_problems:
+        for problem in template_problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(template_problems)} template problem(s).", file=sys.stderr)
+        return 1
     today = ws.local_today(system_now())
     plans = ws.plans
     tasks = sum(len(p.tasks) for p in plans.plans)
@@ -70,6 +83,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"  occasions:   {len(plans.occasions)}")
     print(f"  agreements:  {len(plans.agreements)}")
     print(f"  plans:       {len(plans.plans)} ({tasks} tasks)")
+    print(f"  templates:   {ws.settings.templates / 'mail'} (all render)")
     print(f"  occurrences in the next 12 months (from {today:%d/%m/%Y}): {len(upcoming)}")
     feeds = Feeds(ws).build(system_now(), None)
     largest = max(feeds.agencies.items(), key=lambda kv: len(kv[1]), default=("-", b""))
@@ -229,6 +243,71 @@ def cmd_ics(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- send-due / outbox --------------------------------------------------------------------
+
+def cmd_send_due(args: argparse.Namespace) -> int:
+    ws = _load(args)
+    now = parse_now(args.now, ws)
+    store = open_workspace_store(ws, lock=not args.dry_run)
+    try:
+        mailer = build_mailer(ws)
+        owner = f"{socket.gethostname()}:{os.getpid()}"
+        report = asyncio.run(run_pass(ws, store, mailer, now, owner=owner, dry_run=args.dry_run))
+    except (MailSetupError, TemplateProblem) as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        store.close()
+    if args.dry_run:
+        names = {a.id: a.name for a in ws.plans.agencies}
+        lines = describe_dry_run(report, names)
+        print(f"dry run at {now.isoformat()}: would send {len(report.would_send)} message(s)")
+        for line in lines:
+            print(line)
+        return 0
+    print(report.summary())
+    for reason, count in sorted(report.skipped.items()):
+        print(f"  skipped {count}: {reason}")
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    ws = _load(args)
+    status = None
+    if args.status:
+        try:
+            status = Status(args.status)
+        except ValueError:
+            choices = ", ".join(s.value for s in Status)
+            raise UsageError(f"--status {args.status!r}: choose one of {choices}") from None
+    store = open_workspace_store(ws, lock=False)
+    try:
+        rows = store.deliveries(status, limit=args.limit)
+    finally:
+        store.close()
+    names = {a.id: a.name for a in ws.plans.agencies}
+    if args.json:
+        print(json.dumps([{
+            "key": r.key, "agency": r.agency, "status": str(r.status), "due": r.due.isoformat(),
+            "updated_at": r.updated_at.isoformat(), "attempts": r.attempts,
+            "recipients": r.recipients, "message_id": r.message_id, "last_error": r.last_error,
+            "uncertain": r.uncertain,
+        } for r in rows], ensure_ascii=False, indent=1))
+        return 0
+    zone = ws.settings.zone
+    print(f"{len(rows)} delivery record(s)" + (f" with status {status}" if status else ""))
+    for r in rows:
+        occurrence, day, step, _ = r.key.split("|")
+        when = r.updated_at.astimezone(zone)
+        flag = " (có thể trùng)" if r.uncertain else ""
+        print(f"{when:%d/%m/%Y %H:%M} {r.status:<8}{flag} {names.get(r.agency, r.agency)}: "
+              f"{occurrence} [{step}, hạn {day}] lần {r.attempts}")
+        if r.recipients:
+            print(f"{'':17}tới: {r.recipients}")
+        if r.last_error:
+            print(f"{'':17}lỗi: {r.last_error}")
+    return 0
+
+
 # --- entry point -----------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -258,6 +337,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agency", help="only this agency's feed (id or alias)")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
     p.add_argument("--now", help="build as of this instant (ISO 8601), for rehearsals")
+    p = command("send-due", cmd_send_due, "one pass: send every reminder due now, once")
+    p.add_argument("--now", help="the pass's instant (ISO 8601, e.g. 2022-08-05T08:00+07:00)")
+    p.add_argument("--dry-run", action="store_true", help="print who would get what; send "
+                   "nothing and change nothing")
+    p = command("outbox", cmd_outbox, "list deliveries: when, to whom, what, status, error")
+    p.add_argument("--status", help="only this status (pending, sending, sent, retrying, "
+                   "failed, skipped)")
+    p.add_argument("--limit", type=int, default=200, help="at most this many (newest first)")
+    p.add_argument("--json", action="store_true", help="a JSON list")
     return parser
 
 

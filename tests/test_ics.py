@@ -220,6 +220,19 @@ def test_fold_keeps_every_byte(text: str) -> None:
     assert all(len(part) <= 75 for part in folded.split(b"\r\n"))
 
 
+@pytest.mark.parametrize("text", ["\\" * 500, "😀" * 200, "ệ\\" * 150, "a" * 74 + "😀",
+                                  ";" * 300, "x" * 73 + "\\\\" * 3])
+def test_fold_on_hostile_lines(text: str) -> None:
+    line = b"DESCRIPTION:" + icalendar.vText(text).to_ical()
+    folded = fold(line)
+    assert folded.replace(b"\r\n ", b"") == line
+    parts = folded.split(b"\r\n")
+    assert all(len(p) <= 75 for p in parts) and all(p.decode() for p in parts)
+    assert _split_escapes(folded + b"\r\n") == []
+    cal = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n" + folded + b"\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    assert str(icalendar.Calendar.from_ical(cal).walk("VEVENT")[0]["DESCRIPTION"]) == text
+
+
 # -- header -----------------------------------------------------------------------------------
 def test_header_refresh_ttl_name_and_nothing_random() -> None:
     feed = build()

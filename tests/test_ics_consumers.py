@@ -169,3 +169,42 @@ def test_icaljs_reads_the_calendar_name(tmp_path: Path) -> None:
     calendar, events = via_icaljs(build(agency="svh"), tmp_path)
     assert calendar["name"] == "Lịch Sở Ngoại vụ - Sở Văn hóa - Thể thao và Du lịch"
     assert len(events) == sum(1 for o in SAMPLE if "svh" in o.lead or "svh" in o.support)
+
+
+def test_bundled_plans_feeds_whole_and_per_agency(tmp_path: Path) -> None:
+    """Every feed the bundled plans.yaml gives, through every consumer; the seeds' key dates."""
+    try:
+        from reminderd.workspace import load_workspace
+    except ImportError as exc:  # pragma: no cover - the loader is not there yet
+        pytest.skip(f"reminderd.workspace is not importable: {exc}")
+    from reminderd.ics import FeedBuilder, FeedOptions
+
+    root = Path(__file__).resolve().parents[1]
+    ws = load_workspace(root / "config" / "reminderd.yaml")
+    start, end = date(2022, 1, 1), date(2031, 12, 31)
+    occurrences = ws.occurrences(start, end)
+    agencies = ws.agencies()
+    builder = FeedBuilder(FeedOptions(), agencies)
+    emails = [e.encode() for a in agencies.values() for e in a.emails]
+    is_working = ws.calendar(start, end).is_working
+
+    def feed(agency: str | None) -> bytes:
+        return builder.build(occurrences, {}, today=date(2026, 1, 1), is_working=is_working,
+                             agency=agency)
+
+    whole = consume(feed(None), tmp_path)
+    assert len(whole) == len(occurrences)
+    by_uid = {e[0]: e for e in whole}
+    bg = by_uid["task/bg-kr30-2022/1.3a@reminderd.local"]  # "Trước ngày 15/8/2022"
+    assert bg[1:3] == (date(2022, 8, 14), date(2022, 8, 15)) and bg[3].startswith("Hạn: ")
+    assert "Trước ngày 15/8/2022" in bg[4]
+    kr = by_uid["occasion/kr-relations@2022@reminderd.local"]
+    assert kr[1] == date(2022, 12, 22) and "30 năm" in kr[3]
+    assert by_uid["occasion/tet-nguyen-dan@2030@reminderd.local"][1] == date(2030, 2, 2)
+    for agency in agencies:
+        data = feed(agency)
+        assert not [e for e in emails if e in data]
+        assert max(len(line) for line in data.split(b"\r\n")) <= 75
+        mine = consume(data, tmp_path)
+        assert {e[0] for e in mine} <= set(by_uid)
+        assert all(e[3].startswith(("[Chủ trì] ", "[Phối hợp] ")) for e in mine)

@@ -1,0 +1,71 @@
+"""Assemble what a send pass needs from the settings: renderer, transport, links, .ics."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import cast
+
+from reminderd.core.occurrence import Occurrence
+from reminderd.feed_tokens import FeedTokens, load_secret, parse_rotation
+from reminderd.ics import FeedBuilder
+from reminderd.feeds import feed_options
+from reminderd.mail_transport import MaildirTransport, Security, SmtpTransport, Transport
+from reminderd.mailer import Renderer, envelope_address
+from reminderd.sendpass import Mailer
+from reminderd.workspace import Workspace
+
+
+class MailSetupError(Exception):
+    """A setting the mail cannot go out without (e.g. a credential variable that is unset)."""
+
+
+def feed_tokens(ws: Workspace) -> FeedTokens:
+    versions = parse_rotation(ws.settings.feeds["token_rotation"])
+    return FeedTokens(load_secret(ws.settings.var_dir), ws.agencies(), versions)
+
+
+def agency_feed_url(ws: Workspace, tokens: FeedTokens, agency: str) -> str:
+    return f"{ws.settings.public_url}/feeds/{tokens.token(agency)}.ics"
+
+
+def transport_factory(ws: Workspace) -> Callable[[], Transport]:
+    """A zero-argument callable making a fresh transport for one pass."""
+    smtp = ws.settings.smtp
+    if smtp is None:
+        maildir = ws.settings.maildir
+        return lambda: MaildirTransport(maildir)
+    security = cast(Security, smtp.security)
+    username = password = None
+    for name in (smtp.username_env, smtp.password_env):
+        if name and name not in os.environ:
+            raise MailSetupError(f"mail.smtp names the environment variable {name}, "
+                                 "which is not set")
+    if smtp.username_env:
+        username = os.environ[smtp.username_env]
+    if smtp.password_env:
+        password = os.environ[smtp.password_env]
+    return lambda: SmtpTransport(smtp.host, smtp.port, security=security, username=username,
+                                 password=password, timeout=float(smtp.timeout_seconds))
+
+
+def build_mailer(ws: Workspace) -> Mailer:
+    tokens = feed_tokens(ws)
+    builder = FeedBuilder(feed_options(ws), ws.agencies())
+
+    def attachment(agency: str, items: Sequence[Occurrence], now: datetime) -> bytes:
+        today = ws.local_today(now)
+        unique = list({o.key: o for o in items}.values())
+        return builder.build(unique, {}, today=today,
+                             is_working=ws.calendar(today, today).is_working, agency=agency)
+
+    sender = ws.settings.mail_from
+    return Mailer(
+        renderer=Renderer(ws.settings.templates / "mail", zone=ws.settings.timezone),
+        transport=transport_factory(ws),
+        sender=sender,
+        domain=envelope_address(sender).rpartition("@")[2] or "reminderd.local",
+        feed_url=lambda agency: agency_feed_url(ws, tokens, agency),
+        attachment=attachment,
+    )
