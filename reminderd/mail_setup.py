@@ -9,8 +9,8 @@ from typing import cast
 
 from reminderd.core.occurrence import Occurrence
 from reminderd.feed_tokens import FeedTokens, load_secret, parse_rotation
-from reminderd.ics import FeedBuilder
 from reminderd.feeds import feed_options
+from reminderd.ics import FeedBuilder
 from reminderd.mail_transport import MaildirTransport, Security, SmtpTransport, Transport
 from reminderd.mailer import Renderer, envelope_address
 from reminderd.sendpass import Mailer
