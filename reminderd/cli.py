@@ -308,6 +308,24 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- run -------------------------------------------------------------------------------
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from reminderd.daemon import run_daemon, setup_logging
+
+    clock_start = None
+    if args.clock_start:
+        try:
+            clock_start = datetime.fromisoformat(args.clock_start)
+        except ValueError:
+            raise UsageError(f"--clock-start {args.clock_start!r}: write ISO 8601, e.g. "
+                             "2026-06-10T07:59:50+07:00") from None
+        if clock_start.tzinfo is None:
+            raise UsageError("--clock-start needs a UTC offset, e.g. +07:00")
+    setup_logging()
+    return asyncio.run(run_daemon(Path(args.config), clock_start))
+
+
 # --- entry point -----------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -346,6 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "failed, skipped)")
     p.add_argument("--limit", type=int, default=200, help="at most this many (newest first)")
     p.add_argument("--json", action="store_true", help="a JSON list")
+    p = command("run", cmd_run, "the daemon: schedules passes, serves feeds, reloads on edits")
+    p.add_argument("--clock-start", help="start the daemon's clock at this instant (ISO 8601), "
+                   "advancing in real time: for rehearsals and tests")
     return parser
 
 

@@ -67,9 +67,10 @@ def node_available() -> str | None:
     """Why ical.js cannot run here, or None."""
     if shutil.which("node") is None:
         return "node is not installed: the Mozilla ical.js consumer check is skipped"
-    if not (NODE_DIR / "node_modules" / "ical.js" / "package.json").is_file():
-        return ("tests/node/node_modules is missing: run `make test` (npm ci --prefix tests/node)"
-                " to install the pinned ical.js")
+    # With node present, a missing ical.js is a set-up failure, never a quiet skip.
+    assert (NODE_DIR / "node_modules" / "ical.js" / "package.json").is_file(), (
+        "node is installed but tests/node/node_modules is missing: run `make test` "
+        "(npm ci --prefix tests/node) to install the pinned ical.js")
     return None
 
 
@@ -173,11 +174,8 @@ def test_icaljs_reads_the_calendar_name(tmp_path: Path) -> None:
 
 def test_bundled_plans_feeds_whole_and_per_agency(tmp_path: Path) -> None:
     """Every feed the bundled plans.yaml gives, through every consumer; the seeds' key dates."""
-    try:
-        from reminderd.workspace import load_workspace
-    except ImportError as exc:  # pragma: no cover - the loader is not there yet
-        pytest.skip(f"reminderd.workspace is not importable: {exc}")
     from reminderd.ics import FeedBuilder, FeedOptions
+    from reminderd.workspace import load_workspace
 
     root = Path(__file__).resolve().parents[1]
     ws = load_workspace(root / "config" / "reminderd.yaml")

@@ -1,0 +1,78 @@
+"""`reminderd run`: start the store, the service and the web server; stop cleanly.
+
+SIGTERM/SIGINT: stop accepting connections, let an in-flight pass finish (bounded), close
+the store, exit 0. SIGHUP: reload now (the files are also watched).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from reminderd.clock import Clock
+from reminderd.service import Service, StartError
+from reminderd.web import WebState, make_app, start_site
+
+log = logging.getLogger("reminderd.daemon")
+
+
+def setup_logging() -> None:
+    """Plain lines on stderr; without timestamps under systemd (journald adds its own)."""
+    under_journald = "JOURNAL_STREAM" in os.environ
+    fmt = "%(levelname)s %(name)s %(message)s" if under_journald else \
+        "%(asctime)s %(levelname)s %(name)s %(message)s"
+    logging.basicConfig(level=logging.INFO, format=fmt, stream=sys.stderr)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+async def run_daemon(config_path: Path, clock_start: datetime | None = None) -> int:
+    clock = Clock(clock_start)
+    state = WebState()
+    service = Service(config_path, clock, state)
+    try:
+        await service.start()
+    except StartError as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
+        print("reminderd: not started; fix the lines above (reminderd check shows them too).",
+              file=sys.stderr)
+        await service.stop()
+        return 1
+    settings = service.current.ws.settings if service.current else None
+    assert settings is not None
+    host, port = settings.listen
+    app = make_app(state, templates=settings.templates)
+    runner = await start_site(app, host, port)
+    bound = _bound_port(runner) or port
+    print(f"reminderd: serving on http://{host}:{bound}/ (status page)", flush=True)
+    print(f"  whole calendar: {settings.public_url}/calendar.ics", flush=True)
+    print(f"  health: http://{host}:{bound}/healthz  metrics: http://{host}:{bound}/metrics",
+          flush=True)
+    log.info("daemon.started listen=%s:%s clock=%s", host, bound, clock.now().isoformat())
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP,
+                            lambda: asyncio.ensure_future(service.reload("SIGHUP")))
+    await stop.wait()
+    log.info("daemon.stopping")
+    await runner.cleanup()  # stop accepting, close connections
+    await service.stop()
+    log.info("daemon.stopped")
+    return 0
+
+
+def _bound_port(runner: object) -> int | None:
+    for site in getattr(runner, "sites", []):
+        server = getattr(site, "_server", None)
+        for sock in getattr(server, "sockets", None) or []:
+            return int(sock.getsockname()[1])
+    return None

@@ -1,0 +1,279 @@
+"""When things run: the only module that imports APScheduler.
+
+APScheduler decides only *when* a pass runs: at the next due instant of any reminder, on a
+retry tick while deliveries wait for a retry, and after local midnight (anniversary
+ordinals and "overdue" change with the date). It holds no state that matters (no job
+store): the delivery store is the record, so a restart loses nothing. Reloads of
+plans.yaml, config and templates are validated in full before they replace the running
+version; a bad edit keeps the last good one serving and sending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from reminderd.clock import Clock
+from reminderd.feeds import Feeds
+from reminderd.mail_setup import MailSetupError, build_mailer, feed_tokens
+from reminderd.mailer import TemplateProblem, check_templates
+from reminderd.sendpass import Mailer, PassReport, run_pass
+from reminderd.store import open_store
+from reminderd.store.base import DeliveryStore, Status, StoreError
+from reminderd.web import WebState, export, publish, status_info
+from reminderd.workspace import LoadError, Workspace, load_workspace
+
+log = logging.getLogger("reminderd.service")
+
+# Explicit, because APScheduler 3's default grace of 1 s silently drops a late job.
+JOB_DEFAULTS = {"misfire_grace_time": 24 * 3600, "coalesce": True, "max_instances": 1}
+RETRY_TICK_SECONDS = 60
+WATCH_SECONDS = 1.0
+DRAIN_SECONDS = 30.0
+
+
+class StartError(Exception):
+    """The daemon cannot start: the lines say what to fix."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class Loaded:
+    """A validated version of the inputs, with what was built from it."""
+
+    ws: Workspace
+    mailer: Mailer
+    feeds: Feeds
+    stamp: tuple[Any, ...]
+
+
+@dataclass
+class PassStats:
+    last_at: datetime | None = None
+    last_seconds: float | None = None
+    last_report: PassReport | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def _watched(ws_or_path: Workspace | Path) -> list[Path]:
+    if isinstance(ws_or_path, Path):
+        return [ws_or_path]
+    settings = ws_or_path.settings
+    paths = [settings.plans]
+    if settings.path is not None:
+        paths.append(settings.path)
+    folder = settings.templates
+    if folder.is_dir():
+        paths.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
+    return paths
+
+
+def _stamp(paths: list[Path]) -> tuple[Any, ...]:
+    """What changes when a watched file is edited, replaced or removed."""
+    out: list[Any] = []
+    for path in paths:
+        try:
+            st = path.stat()
+            out.append((str(path), st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            out.append((str(path), None))
+    return tuple(out)
+
+
+def load_version(config_path: Path) -> Loaded:
+    """Load and fully validate config, plans and templates; raise StartError with lines."""
+    try:
+        ws = load_workspace(config_path)
+    except LoadError as exc:
+        raise StartError([str(p) for p in exc.problems]) from None
+    problems = check_templates(ws.settings.templates / "mail", zone=ws.settings.timezone)
+    if problems:
+        raise StartError(problems)
+    try:
+        mailer = build_mailer(ws)
+    except (MailSetupError, TemplateProblem) as exc:
+        raise StartError([f"{config_path}:1:1: {exc}"]) from None
+    return Loaded(ws, mailer, Feeds(ws), _stamp([config_path, *_watched(ws)]))
+
+
+class Service:
+    def __init__(self, config_path: Path, clock: Clock, state: WebState) -> None:
+        self.config_path = config_path
+        self.clock = clock
+        self.state = state
+        self.current: Loaded | None = None
+        self.store: DeliveryStore | None = None
+        self.owner = f"{os.uname().nodename}:{os.getpid()}"
+        self.passes = PassStats()
+        self.reload_failures = 0
+        self.problems: list[str] = []
+        self._pass_lock = asyncio.Lock()
+        self._scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
+        self._stopping = False
+
+    # --- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.current = load_version(self.config_path)
+        settings = self.current.ws.settings
+        base = settings.path.parent if settings.path else None
+        try:
+            self.store = open_store(settings.store, base_dir=base, lock=True)
+            self.store.migrate()
+        except StoreError as exc:
+            raise StartError([f"{self.config_path}:1:1: store {settings.store}: {exc}"]) from None
+        self.republish()
+        self._scheduler.start()
+        self._scheduler.add_job(self._retry_tick, IntervalTrigger(seconds=RETRY_TICK_SECONDS),
+                                id="retry-tick")
+        self._scheduler.add_job(self._watch, IntervalTrigger(seconds=WATCH_SECONDS), id="watch")
+        self._schedule_midnight()
+        await self.run_pass("start")  # catch-up pass
+
+    async def stop(self) -> None:
+        """Stop scheduling, let an in-flight pass finish (bounded), close the store."""
+        self._stopping = True
+        self._scheduler.shutdown(wait=False)
+        try:
+            await asyncio.wait_for(self._pass_lock.acquire(), DRAIN_SECONDS)
+            self._pass_lock.release()
+        except TimeoutError:
+            log.warning("stop.drain_timeout seconds=%s", DRAIN_SECONDS)
+        if self.store is not None:
+            self.store.close()
+        log.info("stop.done")
+
+    # --- passes ---------------------------------------------------------------------------
+    async def run_pass(self, reason: str) -> None:
+        if self._stopping or self.current is None or self.store is None:
+            return
+        async with self._pass_lock:
+            loaded = self.current
+            now = self.clock.now()
+            started = time.perf_counter()
+            try:
+                report = await run_pass(loaded.ws, self.store, loaded.mailer, now,
+                                        owner=self.owner)
+                self.passes.errors = []
+            except StoreError as exc:
+                self.passes.errors = [f"store: {exc}"]
+                log.warning("pass.store_unavailable reason=%s error=%s", reason, exc)
+                report = None
+            self.passes.last_at = now
+            self.passes.last_seconds = time.perf_counter() - started
+            if report is not None:
+                self.passes.last_report = report
+                log.info("pass.run reason=%s %s", reason, report.summary())
+            self._schedule_next(report.next_due if report else None)
+            self.refresh_status()
+
+    def _schedule_next(self, due: datetime | None) -> None:
+        if self._stopping:
+            return
+        if due is None:
+            if self._scheduler.get_job("next-pass"):
+                self._scheduler.remove_job("next-pass")
+            return
+        run_at = self.clock.to_real(due)
+        self._scheduler.add_job(self.run_pass, DateTrigger(run_date=run_at), args=["due"],
+                                id="next-pass", replace_existing=True)
+        log.info("schedule.next_pass due=%s", due.isoformat())
+
+    def _schedule_midnight(self) -> None:
+        """Just after the next local midnight on the daemon's clock: refresh and pass."""
+        if self._stopping or self.current is None:
+            return
+        zone = self.current.ws.settings.zone
+        local = self.clock.now().astimezone(zone)
+        midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(),
+                                    tzinfo=zone) + timedelta(minutes=1)
+        self._scheduler.add_job(self._midnight, DateTrigger(run_date=self.clock.to_real(midnight)),
+                                id="midnight", replace_existing=True)
+
+    async def _midnight(self) -> None:
+        self.republish()
+        await self.run_pass("midnight")
+        self._schedule_midnight()
+
+    async def _retry_tick(self) -> None:
+        store = self.store
+        if store is None:
+            return
+        try:
+            waiting = store.counts().get(Status.RETRYING, 0)
+        except StoreError as exc:
+            self.passes.errors = [f"store: {exc}"]
+            self.refresh_status()
+            return
+        if waiting or self.passes.errors:
+            await self.run_pass("retry")
+
+    # --- reloads --------------------------------------------------------------------------
+    async def _watch(self) -> None:
+        current = self.current
+        if current is None:
+            return
+        paths = [self.config_path, *_watched(current.ws)]
+        if _stamp(paths) != current.stamp:
+            await self.reload("files changed")
+
+    async def reload(self, reason: str) -> bool:
+        """Switch to the new version only if it validates in full; else keep the old one."""
+        try:
+            loaded = await asyncio.to_thread(load_version, self.config_path)
+        except StartError as exc:
+            if exc.lines != self.problems:
+                self.reload_failures += 1
+                for line in exc.lines:
+                    log.error("reload.failed %s", line)
+            self.problems = exc.lines
+            if self.current is not None:  # do not retry the same broken files every second
+                self.current.stamp = _stamp([self.config_path, *_watched(self.current.ws)])
+            self.refresh_status()
+            return False
+        self.current = loaded
+        self.problems = []
+        log.info("reload.ok reason=%s", reason)
+        self.republish()
+        self._schedule_midnight()
+        await self.run_pass("reload")
+        return True
+
+    # --- feeds and status -------------------------------------------------------------------
+    def republish(self) -> None:
+        current = self.current
+        if current is None:
+            return
+        now = self.clock.now()
+        try:
+            feedset = current.feeds.build(now, self.store)
+        except StoreError as exc:
+            feedset = current.feeds.build(now, None)
+            log.warning("feeds.store_unavailable error=%s", exc)
+        tokens = feed_tokens(current.ws)
+        self.state.published = publish(feedset, tokens, self.state.published, now)
+        export_dir = current.ws.settings.export_dir
+        if export_dir is not None:
+            export(self.state.published, export_dir)
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        current = self.current
+        if current is None:
+            return
+        self.state.status = status_info(
+            current.ws, self.clock.now(), self.store, self.problems + self.passes.errors,
+            self.passes, reload_failures=self.reload_failures,
+        )
