@@ -17,7 +17,7 @@ $(STAMP): $(PY) pyproject.toml
 
 run: $(STAMP)
 	$(VENV)/bin/reminderd check --config $(CONFIG)
-	$(VENV)/bin/reminderd agenda --config $(CONFIG) --days 60
+	exec $(VENV)/bin/reminderd run --config $(CONFIG)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check reminderd tests bench

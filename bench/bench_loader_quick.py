@@ -5,12 +5,15 @@
 Generates a plans.yaml of N tasks (1000 per plan, realistic phrases and references) in a
 temporary folder and prints the load time, the bare ``yaml.load(..., Loader=CSafeLoader)``
 time of the same file (as most code calls it: garbage collector on, and with the
-collector paused, as ``load_plans`` does), and the ratios. Not a test.
+collector paused, as ``load_plans`` does), and the ratios; then the peak memory (RSS) of
+each, loaded alone in a fresh interpreter. Not a test.
 """
 
 from __future__ import annotations
 
 import gc
+import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -69,6 +72,34 @@ def generate(n_tasks: int, per_plan: int = 1000) -> str:
     return "\n".join(out) + "\n"
 
 
+PEAK = """
+import json, resource, sys
+from pathlib import Path
+if sys.argv[2] == "load_plans":
+    from reminderd.plans_yaml import load_plans
+    load_plans(Path(sys.argv[1]))
+else:
+    import yaml
+    with open(sys.argv[1], encoding="utf-8") as f:
+        yaml.load(f, Loader=yaml.CSafeLoader)
+try:  # this process's own peak: ru_maxrss also counts the parent's, inherited at exec
+    with open("/proc/self/status") as status:
+        kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps(kb / 1024))
+"""
+
+
+def peak_mb(path: Path, what: str) -> float:
+    """Peak RSS in MB of a fresh interpreter that only loads ``path``."""
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK, str(path), what], capture_output=True, text=True, check=True
+    )
+    result: float = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
 def timed(fn: object) -> float:
     start = time.perf_counter()
     fn()  # type: ignore[operator]
@@ -100,6 +131,9 @@ def main() -> None:
         bare_nogc_s = timed(bare_nogc)
         plans = load_plans(path)
         tasks = sum(len(plan.tasks) for plan in plans.plans)
+        del plans
+        load_mb = peak_mb(path, "load_plans")
+        bare_mb = peak_mb(path, "bare")
     print(f"N={n} tasks ({tasks} loaded), {size / 1e6:.1f} MB")
     print(f"load_plans          {load_s:8.3f} s")
     print(f"bare yaml.load      {bare_s:8.3f} s   ratio load/bare      {load_s / bare_s:5.2f}")
@@ -107,6 +141,7 @@ def main() -> None:
         f"bare yaml.load (gc off) {bare_nogc_s:4.3f} s   ratio load/bare(gc off) "
         f"{load_s / bare_nogc_s:5.2f}"
     )
+    print(f"peak RSS: load_plans {load_mb:.0f} MB, bare yaml.load {bare_mb:.0f} MB")
 
 
 if __name__ == "__main__":

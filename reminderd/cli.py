@@ -22,7 +22,7 @@ from reminderd.core.errors import TimeExprError
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrences import unscheduled
 from reminderd.core.timeexpr import describe, parse_date, parse_time
-from reminderd.feeds import Feeds
+from reminderd.feeds import Feeds, size_warnings
 from reminderd.mail_setup import MailSetupError, build_mailer
 from reminderd.mailer import TemplateProblem, check_templates
 from reminderd.sendpass import describe_dry_run, run_pass
@@ -85,11 +85,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"  plans:       {len(plans.plans)} ({tasks} tasks)")
     print(f"  templates:   {ws.settings.templates / 'mail'} (all render)")
     print(f"  occurrences in the next 12 months (from {today:%d/%m/%Y}): {len(upcoming)}")
-    feeds = Feeds(ws).build(system_now(), None)
-    largest = max(feeds.agencies.items(), key=lambda kv: len(kv[1]), default=("-", b""))
-    print(f"  feed size: whole calendar {len(feeds.whole):,} bytes; largest agency feed "
-          f"{largest[0]} {len(largest[1]):,} bytes")
-    for warning in feeds.warnings():
+    sizes = Feeds(ws).sizes(system_now())
+    largest = max(((a, n) for a, n in sizes.items() if a), key=lambda kv: kv[1],
+                  default=("-", 0))
+    print(f"  feed size: whole calendar {sizes[None]:,} bytes; largest agency feed "
+          f"{largest[0]} {largest[1]:,} bytes")
+    for warning in size_warnings(sizes):
         print(f"  warning: {warning}")
     pending = unscheduled(plans)
     if pending:

@@ -7,6 +7,7 @@ bytes; two builds of the same plans on the same day are byte-identical.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,10 +36,14 @@ class FeedSet:
     whole: bytes
     agencies: dict[str, bytes]
 
-    def warnings(self) -> list[str]:
-        found = [size_warning(len(self.whole))]
-        found += [size_warning(len(b), agency) for agency, b in sorted(self.agencies.items())]
-        return [w for w in found if w]
+    def sizes(self) -> dict[str | None, int]:
+        return {None: len(self.whole), **{a: len(b) for a, b in self.agencies.items()}}
+
+
+def size_warnings(sizes: dict[str | None, int]) -> list[str]:
+    """Warnings for feeds over Google Calendar's ~1 MB, whole calendar first."""
+    ordered = sorted(sizes.items(), key=lambda kv: (kv[0] is not None, kv[0] or ""))
+    return [w for agency, n in ordered if (w := size_warning(n, agency))]
 
 
 class Feeds:
@@ -64,8 +69,9 @@ class Feeds:
                 store.save_feed_items(changed)
         return {key: Revision(seq, changed_at) for key, (_, seq, changed_at) in rows.items()}
 
-    def build(self, now: datetime, store: DeliveryStore | None, *,
-              agencies: bool = True) -> FeedSet:
+    def _builder_for(self, now: datetime, store: DeliveryStore | None
+                     ) -> Callable[[str | None], bytes]:
+        """A function building one feed (None = the whole calendar) as of ``now``."""
         occurrences = self.occurrences(now)
         revisions = self.revisions(occurrences, now, store)
         today = self.ws.local_today(now)
@@ -76,5 +82,17 @@ class Feeds:
             return self.builder.build(occurrences, revisions, today=today,
                                       is_working=is_working, agency=agency)
 
-        per_agency = {a.id: one(a.id) for a in self.ws.plans.agencies} if agencies else {}
-        return FeedSet(whole=one(None), agencies=per_agency)
+        return one
+
+    def build(self, now: datetime, store: DeliveryStore | None) -> FeedSet:
+        one = self._builder_for(now, store)
+        whole = one(None)
+        return FeedSet(whole=whole, agencies={a.id: one(a.id) for a in self.ws.plans.agencies})
+
+    def sizes(self, now: datetime) -> dict[str | None, int]:
+        """Each feed's size in bytes, building one at a time (``check`` on big plans)."""
+        one = self._builder_for(now, None)
+        out: dict[str | None, int] = {None: len(one(None))}
+        for agency in self.ws.plans.agencies:
+            out[agency.id] = len(one(agency.id))
+        return out

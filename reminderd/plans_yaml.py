@@ -1,14 +1,21 @@
 """Read plans.yaml into the model, reporting every problem at once with its place.
 
-The document is composed into YAML nodes by libyaml (``CSafeLoader``'s C composer) and
-the nodes are walked here: every scalar is taken as its raw text, so YAML 1.1 implicit
-typing never decides a value (``2026-06-12``, ``no``, ``3:10`` are text to us, parsed by
-our own grammar). Each problem becomes ``Problem(file, line, col, message)``; all of them
-are raised together as :class:`PlansError`.
+The document is read from the YAML parser's events (libyaml's when available) into light
+nodes (:mod:`reminderd.yaml_nodes`) and the nodes are walked here: every scalar is taken
+as its raw text, so YAML 1.1 implicit typing never decides a value (``2026-06-12``,
+``no``, ``3:10`` are text to us, parsed by our own grammar). Each problem becomes
+``Problem(file, line, col, message)``; all of them are raised together as
+:class:`PlansError`.
+
+Memory stays flat on large files: each task is read as soon as its mapping ends and its
+nodes are dropped (:class:`_Eager`); the rest of the tree is small and is walked once
+composed. The result is the same as walking the whole tree: a task is read early only
+where nothing that comes later in the file could change how it is read, and its agency
+references wait for the agencies when these come after the plans.
 
 Hostile input is bounded: a file size limit (:func:`load_plans`), a nesting limit checked
-while libyaml composes (its composer recurses in C and would overflow the stack), and a
-node budget for alias expansion (an alias re-visits the anchored node when walked).
+while composing (before any deeper node is built), and a node budget for alias expansion
+(an alias re-visits the anchored node when walked).
 """
 
 from __future__ import annotations
@@ -17,34 +24,34 @@ import difflib
 import gc
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, Event, NodeEvent
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reminderd.core.errors import Problem, TimeExprError
 from reminderd.core.model import Agency, Agreement, Occasion, OccasionKind, Plan, Plans, Task
 from reminderd.core.timeexpr import parse_date, parse_time, parse_yearly
 from reminderd.core.timing import Timing
-
-try:
-    from yaml import CSafeLoader as _BaseLoader
-
-    _LIBYAML = True
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
-
-    _LIBYAML = False
+from reminderd.yaml_nodes import (
+    LIBYAML,
+    Collection,
+    Mapping,
+    Node,
+    Scalar,
+    Sequence,
+    TooDeep,
+    alias_on_path,
+    compose,
+)
 
 __all__ = ["MAX_DEPTH", "PlansError", "load_plans", "load_plans_text"]
 
-MAX_DEPTH = 100  # plans.yaml needs 6 levels; libyaml's composer recurses in C
+MAX_DEPTH = 100  # plans.yaml needs 6 levels
 MIN_NODE_BUDGET = 200_000  # node visits allowed before aliases count as a bomb
-_PLAIN = "tag:reminderd,2025:plain"  # the tag every untagged node gets
+_UNLIMITED = 1 << 62  # the budget while composing, before the node count is known
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]|=\\?")
 _AGENCY_ID = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
@@ -54,6 +61,7 @@ _EMAIL = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+\Z"
 )
 _MAX_REMIND = 3660  # days: ten years ahead is plenty
+_DONE = Scalar("", 0, 0, None, None)  # stands in a tasks list for a task already read
 
 _T = TypeVar("_T")
 _Pair = tuple[Node, Node]
@@ -135,35 +143,34 @@ def load_plans(path: Path, *, max_bytes: int = 50 * 1024 * 1024) -> Plans:
         bad = data[exc.start : exc.start + 1].hex()
         message = f"the file is not valid UTF-8 (byte 0x{bad}); save it as UTF-8"
         raise PlansError([Problem(name, line, col, message)]) from None
-    return load_plans_text(text, name)
+    # The parser reads UTF-8: give it the bytes as read unless the text needs a change
+    # (BOM, NFC), and hold no second copy of the file while loading.
+    source: str | bytes = data
+    if text.startswith("\ufeff") or not unicodedata.is_normalized("NFC", text):
+        source = text
+    del text, data
+    return _run(source, name)
 
 
 def load_plans_text(text: str, filename: str = "plans.yaml") -> Plans:
     """Load plans from YAML text; raise PlansError listing every problem."""
+    return _run(text, filename)
+
+
+def _run(source: str | bytes, filename: str) -> Plans:
     gc_enabled = gc.isenabled()
-    gc.disable()  # the load allocates millions of objects and frees none: skip collections
-    plans: Plans | None = None
+    gc.disable()  # the load allocates millions of objects in no cycle: skip collections
     try:
-        plans, problems = _load(text, filename)
-        if problems:
-            plans = None
+        plans, problems = _load(source, filename)
     finally:
         if gc_enabled:
-            if plans is not None:
-                gc.freeze()  # the new model is long-lived: keep it out of future collections
             gc.enable()
-    if plans is None:
+    if plans is None or problems:
         raise PlansError(problems)
     return plans
 
 
 # -- composing ----------------------------------------------------------------------------
-
-
-class _TooDeep(Exception):
-    def __init__(self, node: Node | None) -> None:
-        super().__init__()
-        self.node = node
 
 
 class _TooMany(Exception):
@@ -174,75 +181,63 @@ class _TooMany(Exception):
         self.trail: list[tuple[Node, str | int]] = []
 
 
-class _Composer(_BaseLoader):
-    """libyaml's composer with every implicit tag set to one marker and a depth guard.
+def _load(source: str | bytes, filename: str) -> tuple[Plans | None, list[Problem]]:
+    """Compose and walk, reading tasks early; on an alias bomb, again in document order.
 
-    The composer calls ``resolve`` for every untagged node (our marker is cheaper than
-    the YAML 1.1 regexes and tells explicitly tagged nodes apart) and
-    ``descend_resolver``/``ascend_resolver`` around every node it composes, which
-    counts the distinct nodes and stops deep nesting before the C stack overflows.
+    Reading tasks early spends the node budget in another order than the walk would, and
+    the budget is only known once composed: when it runs out, the file is read again
+    without reading early, so the bomb is reported where the walk meets it.
     """
-
-    nodes = 0
-    depth = 0
-
-    def resolve(self, kind: object, value: object, implicit: object) -> str:
-        return _PLAIN
-
-    def descend_resolver(self, current_node: object, current_index: object) -> None:
-        self.nodes += 1
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise _TooDeep(current_node if isinstance(current_node, Node) else None)
-
-    def ascend_resolver(self) -> None:
-        self.depth -= 1
+    if isinstance(source, str):
+        if source.startswith("\ufeff"):
+            source = source[1:]
+        if not unicodedata.is_normalized("NFC", source):
+            source = unicodedata.normalize("NFC", source)  # Vietnamese typed on macOS: NFD
+    walker = _Walker(filename, _UNLIMITED)
+    plans, problems, distinct = _compose_and_walk(source, filename, walker, _Eager(walker))
+    if distinct < 0:
+        walker = _Walker(filename, _UNLIMITED)
+        plans, problems, distinct = _compose_and_walk(source, filename, walker, None)
+        if distinct < 0:
+            return None, problems
+    return plans, problems
 
 
-def _load(text: str, filename: str) -> tuple[Plans | None, list[Problem]]:
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)  # Vietnamese typed on macOS arrives NFD
-    loader = _Composer(text)
-    root: Node | None = None
+def _compose_and_walk(
+    source: str | bytes, filename: str, walker: _Walker, hook: _Eager | None
+) -> tuple[Plans | None, list[Problem], int]:
+    """The model and problems, and the distinct node count (-1 if the budget ran out)."""
     try:
-        root = loader.get_single_node()
-    except _TooDeep as exc:
-        line, col = _place(exc.node)
+        root, distinct = compose(source, MAX_DEPTH, hook)
+    except TooDeep as exc:
         message = (
             f"the file nests deeper than {MAX_DEPTH} levels; plans.yaml needs about 6: "
             "check the brackets and the indentation here"
         )
-        return None, [Problem(filename, line, col, message)]
-    except RecursionError:
-        return None, [Problem(filename, 1, 1, "the file nests too deeply to read")]
+        return None, [Problem(filename, exc.node.line, exc.node.col, message)], 0
+    except RecursionError:  # pragma: no cover - the composer keeps its own stack
+        return None, [Problem(filename, 1, 1, "the file nests too deeply to read")], 0
     except yaml.YAMLError as exc:
-        return None, [_syntax_problem(exc, text, filename)]
-    finally:
-        loader.dispose()
+        return None, [_syntax_problem(exc, source, filename)], 0
     if root is None:
         message = (
             "the file is empty; it must be a mapping with agencies, occasions, agreements and plans"
         )
-        return None, [Problem(filename, 1, 1, message)]
-    walker = _Walker(filename, max(MIN_NODE_BUDGET, 10 * loader.nodes))
+        return None, [Problem(filename, 1, 1, message)], 0
+    walker.left += max(MIN_NODE_BUDGET, 10 * distinct) - _UNLIMITED
     try:
+        if walker.left < 0:  # spent while reading early: read again
+            raise _TooMany()
         plans = walker.walk(root)
     except _TooMany as exc:
-        walker.problems.append(_bomb_problem(exc, root, text, filename, loader.nodes))
-        return None, walker.problems
+        if hook is not None:
+            return None, [], -1
+        walker.problems.append(_bomb_problem(exc, root, source, filename, distinct))
+        return None, walker.problems, -1
     except RecursionError:  # pragma: no cover - the walk has a fixed depth
         walker.problems.append(Problem(filename, 1, 1, "the file nests too deeply to read"))
-        return None, walker.problems
-    return plans, walker.problems
-
-
-def _place(node: Node | None) -> tuple[int, int]:
-    mark = getattr(node, "start_mark", None)
-    if mark is None:
-        return 1, 1
-    return mark.line + 1, mark.column + 1
+        return None, walker.problems, 0
+    return plans, walker.problems, distinct
 
 
 _SYNTAX_HINTS = (
@@ -260,7 +255,7 @@ _SYNTAX_HINTS = (
 )  # fmt: skip
 
 
-def _syntax_problem(exc: yaml.YAMLError, text: str, filename: str) -> Problem:
+def _syntax_problem(exc: yaml.YAMLError, source: str | bytes, filename: str) -> Problem:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -273,9 +268,11 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, filename: str) -> Problem:
                 break
         return Problem(filename, line, col, message)
     if isinstance(exc, yaml.reader.ReaderError):
-        if _LIBYAML:  # libyaml counts bytes of the UTF-8 encoding
-            before = text.encode("utf-8")[: exc.position].decode("utf-8", "replace")
+        if LIBYAML:  # libyaml counts bytes of the UTF-8 encoding
+            raw = source if isinstance(source, bytes) else source.encode("utf-8")
+            before = raw[: exc.position].decode("utf-8", "replace")
         else:  # pragma: no cover - the pure-Python reader counts characters
+            text = source if isinstance(source, str) else source.decode("utf-8")
             before = text[: exc.position]
         line = before.count("\n") + 1
         col = len(before) - (before.rfind("\n") + 1) + 1
@@ -288,25 +285,28 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, filename: str) -> Problem:
     return Problem(filename, 1, 1, f"YAML error: {exc}")  # pragma: no cover
 
 
-def _bomb_problem(exc: _TooMany, root: Node, text: str, filename: str, distinct: int) -> Problem:
+def _bomb_problem(
+    exc: _TooMany, root: Node, source: str | bytes, filename: str, distinct: int
+) -> Problem:
     """Report an exhausted node budget at the alias (on the walked path) that caused it."""
     path: list[int] = []
     for container, step in reversed(exc.trail):
         if isinstance(step, int):
             path.append(step)
             continue
+        assert isinstance(container, Mapping)
         for index, (key, _value) in enumerate(container.value):
-            if isinstance(key, ScalarNode) and key.value == step:
+            if isinstance(key, Scalar) and key.value == step:
                 path.append(2 * index + 1)
                 break
     limit = max(MIN_NODE_BUDGET, 10 * distinct)
-    alias = _alias_on_path(text, path)
+    alias = alias_on_path(source, path)
     if alias is not None and alias.start_mark is not None:
         line, col = alias.start_mark.line + 1, alias.start_mark.column + 1
         name = f"*{alias.anchor}"
     else:
         deepest = exc.trail[0][0] if exc.trail else root
-        line, col = _place(deepest)
+        line, col = deepest.line, deepest.col
         name = "an alias"
     message = (
         f"alias expansion too large: through {name} the file would be read as more than "
@@ -316,32 +316,133 @@ def _bomb_problem(exc: _TooMany, root: Node, text: str, filename: str, distinct:
     return Problem(filename, line, col, message)
 
 
-def _alias_on_path(text: str, path: list[int]) -> AliasEvent | None:
-    """The first alias met following child indices ``path`` from the root (events only)."""
-    events: Iterator[Event] = yaml.parse(text, Loader=_BaseLoader)
-    try:
-        event = next(events)
-        while not isinstance(event, NodeEvent):
-            event = next(events)
-        for index in path:
-            if isinstance(event, AliasEvent):
-                return event
-            if not isinstance(event, CollectionStartEvent):
-                return None
-            event = next(events)
-            for _ in range(index):
-                if isinstance(event, CollectionStartEvent):
-                    depth = 1
-                    while depth:
-                        event = next(events)
-                        if isinstance(event, CollectionStartEvent):
-                            depth += 1
-                        elif isinstance(event, CollectionEndEvent):
-                            depth -= 1
-                event = next(events)
-    except (StopIteration, yaml.YAMLError):  # pragma: no cover - composed once already
+# -- reading tasks as they end ------------------------------------------------------------
+
+_ROOT, _PLANS, _PLAN = "root", "plans", "plan"  # roles of the collections _Eager follows
+
+
+class _AgencyList:
+    """Role of the top-level agencies list: read (and indexed) as soon as it ends."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Node) -> None:
+        self.key = key
+
+
+class _TaskList:
+    """Role of one plan's tasks list: its tasks read so far (a prefix of the list)."""
+
+    __slots__ = ("done", "ids", "item", "node", "tasks", "year")
+
+    def __init__(self, node: Sequence, year: int | None) -> None:
+        self.node = node
+        self.year = year
+        self.tasks: list[Task] = []
+        self.ids: dict[str, int] = {}
+        self.done = 0  # the first ``done`` items of ``node`` are _DONE
+        self.item = _TaskItem(self)
+
+
+class _TaskItem:
+    """Role of a task mapping in a followed tasks list."""
+
+    __slots__ = ("tasks",)
+
+    def __init__(self, tasks: _TaskList) -> None:
+        self.tasks = tasks
+
+
+def _plain_key(parent: Mapping, key: Node | int | None) -> str | None:
+    """The name of ``key`` if it is a plain scalar and the first such key in ``parent``.
+
+    Only the first of duplicate keys is read (the others are reported), as ``fields``.
+    """
+    if type(key) is not Scalar or key.tag is not None:
         return None
-    return event if isinstance(event, AliasEvent) else None
+    name = key.value
+    for other, _value in parent.value:
+        if type(other) is Scalar and other.tag is None and other.value == name:
+            return None
+    return name
+
+
+class _Eager:
+    """Reads each task while composing, as soon as its mapping ends, then drops its nodes.
+
+    A task is read early only when the walk would read it the same way, whatever follows:
+
+    * it is an item of the ``tasks`` list of a plan in the top-level ``plans`` list, each
+      of them the first of its key, untagged where a tag would stop the walk, and none of
+      root, plans list, plan, tasks list or task anchored (an alias could walk it again);
+    * its plan's ``year`` key came before ``tasks`` (the year reads the phrases);
+    * it holds no anchor and no alias, and every item before it was read early (so the
+      order of tasks, and of duplicate ids, stays the document's).
+
+    In its place the tasks list keeps :data:`_DONE`; the walk finds the tasks read and
+    the ids seen in ``_Walker.prefilled`` and reads the rest of the list. The top-level
+    agencies list is read and indexed as soon as it ends; a task read before that keeps
+    its lead and support names (``_Walker.late``) until the walk has indexed the agencies.
+
+    Reading early spends the node budget earlier than the walk would: if the budget runs
+    out, :func:`_load` reads the file again without reading early.
+    """
+
+    def __init__(self, walker: _Walker) -> None:
+        self.walker = walker
+
+    def enter(
+        self,
+        role: object,
+        parent: Collection | None,
+        key: Node | int | None,
+        node: Collection,
+        anchored: bool,
+    ) -> object:
+        if anchored:
+            return None
+        if parent is None:
+            return _ROOT if type(node) is Mapping else None
+        if role is _ROOT and type(parent) is Mapping:
+            name = _plain_key(parent, key)
+            if name == "agencies":
+                assert key is not None and not isinstance(key, int)
+                return _AgencyList(key)
+            if name == "plans" and type(node) is Sequence and node.tag is None:
+                return _PLANS
+            return None
+        if role is _PLANS:
+            return _PLAN if type(node) is Mapping else None
+        if role is _PLAN:
+            if (
+                type(parent) is not Mapping
+                or type(node) is not Sequence
+                or node.tag is not None
+                or _plain_key(parent, key) != "tasks"
+            ):
+                return None
+            for pair in parent.value:
+                other = pair[0]
+                if type(other) is Scalar and other.tag is None and other.value == "year":
+                    year = self.walker.plan_year({"year": pair}, quiet=True)
+                    tasks = _TaskList(node, year)
+                    self.walker.prefilled[id(node)] = tasks
+                    return tasks
+            return None
+        if type(role) is _TaskList:
+            return role.item if type(node) is Mapping else None
+        return None
+
+    def leave(self, role: object, node: Collection, pure: bool) -> Node:
+        if type(role) is _TaskItem:
+            tasks = role.tasks
+            if pure and len(tasks.node.value) == tasks.done:
+                self.walker.early_task(tasks, node)
+                tasks.done += 1
+                return _DONE
+        elif type(role) is _AgencyList:
+            self.walker.early_agencies(role.key, node)
+        return node
 
 
 # -- walking ------------------------------------------------------------------------------
@@ -356,9 +457,9 @@ def _q(value: str) -> str:
 
 
 def _kind(node: Node) -> str:
-    if isinstance(node, MappingNode):
+    if isinstance(node, Mapping):
         return "a mapping"
-    if isinstance(node, SequenceNode):
+    if isinstance(node, Sequence):
         return "a list"
     return f"text {_q(node.value)}"
 
@@ -387,12 +488,28 @@ class _Walker:
         self.tasks: list[Task] = []
         self.task_ids: dict[str, int] = {}
         self.year: int | None = None
+        self.agencies_done = False  # indexed (early, see _Eager, or by the walk)
+        self.prefilled: dict[int, _TaskList] = {}  # id(tasks list) -> its tasks read early
+        # tasks read before the agencies were indexed, whose references wait for them:
+        # (tasks list, index of the task in it or -1 if not kept, lead, support)
+        self.late: list[tuple[list[Task], int, list[Scalar], list[Scalar]]] = []
+
+    # - reading early (see _Eager) -
+
+    def early_agencies(self, key: Node, node: Node) -> None:
+        # as walk() would; the budget cannot run out while composing, so no trail is needed
+        self.section(node, {"agencies": (key, node)}, "agencies", "agencies", self.agency)
+        self.register_agencies()
+        self.agencies_done = True
+
+    def early_task(self, tasks: _TaskList, node: Node) -> None:
+        self.year, self.tasks, self.task_ids = tasks.year, tasks.tasks, tasks.ids
+        self.task(node)
 
     # - reporting and budget -
 
     def err(self, node: Node, message: str) -> None:
-        mark = node.start_mark
-        self.problems.append(Problem(self.file, mark.line + 1, mark.column + 1, message))
+        self.problems.append(Problem(self.file, node.line, node.col, message))
 
     def spend(self, count: int) -> None:
         self.left -= count
@@ -403,22 +520,22 @@ class _Walker:
 
     def fields(self, node: Node, allowed: tuple[str, ...], what: str) -> _Fields | None:
         """The mapping's pairs by key; unknown and duplicate keys are reported."""
-        if type(node) is not MappingNode:
-            if type(node) is ScalarNode and not node.style and node.value in _NULLS:
+        if type(node) is not Mapping:
+            if type(node) is Scalar and not node.style and node.value in _NULLS:
                 example = _EXAMPLES.get((what, "id"), "id: ...")
                 self.err(node, f"empty {what}; write its keys, e.g. {example}")
             else:
                 self.err(node, f"expected {what} (a mapping of key: value), got {_kind(node)}")
             return None
-        if node.tag != _PLAIN:
+        if node.tag is not None:
             self.err(node, f"the YAML tag {_tag_name(node.tag)} is not allowed; remove it")
         pairs = node.value
         self.spend(2 * len(pairs))
         out: _Fields = {}
         for pair in pairs:
             key = pair[0]
-            if type(key) is not ScalarNode or key.tag != _PLAIN:
-                if type(key) is ScalarNode:
+            if type(key) is not Scalar or key.tag is not None:
+                if type(key) is Scalar:
                     self.tag_ok(key, key.value)
                 else:
                     self.err(key, f"expected a key name in {what}, got {_kind(key)}")
@@ -429,7 +546,7 @@ class _Walker:
                 if first is None:
                     out[name] = pair
                 else:
-                    line = first[0].start_mark.line + 1
+                    line = first[0].line
                     self.err(key, f"duplicate key {name!r} (first at line {line}); keep only one")
             elif name == "<<":
                 self.err(key, "merge keys (<<) are not supported; write the keys out")
@@ -443,21 +560,21 @@ class _Walker:
                 self.err(node, f"{what} is missing {required!r}; add {example}")
         return out
 
-    def scalar(self, node: Node, key: str, expected: str) -> ScalarNode | None:
+    def scalar(self, node: Node, key: str, expected: str) -> Scalar | None:
         """The node if it is an untagged scalar, else None (reported)."""
         if not self.tag_ok(node, key):
             return None
-        if type(node) is not ScalarNode:
+        if type(node) is not Scalar:
             self.err(node, f"{key}: expected {expected}, got {_kind(node)}")
             return None
         return node
 
     def null(self, node: Node) -> bool:
-        return type(node) is ScalarNode and (
+        return type(node) is Scalar and (
             (not node.style and node.value in _NULLS) or not node.value.strip()
         )
 
-    def safe(self, node: ScalarNode, key: str, value: str) -> bool:
+    def safe(self, node: Scalar, key: str, value: str) -> bool:
         """Single-line text without anything that could forge an e-mail header."""
         if node.style == "|" or node.style == ">":
             self.err(
@@ -565,7 +682,7 @@ class _Walker:
         return None
 
     def tag_ok(self, node: Node, key: str) -> bool:
-        if node.tag == _PLAIN:
+        if node.tag is None:
             return True
         self.err(
             node,
@@ -584,13 +701,13 @@ class _Walker:
         node = pair[1]
         if not self.tag_ok(node, key):
             return []
-        if type(node) is ScalarNode:
+        if type(node) is Scalar:
             if self.null(node):
                 if empty:
                     self.err(node, empty)
                 return []
             return [node]
-        if type(node) is not SequenceNode:
+        if type(node) is not Sequence:
             self.err(node, f"{key}: expected {expected}, got {_kind(node)}")
             return []
         items: list[Node] = node.value
@@ -673,7 +790,7 @@ class _Walker:
 
     # - agency references -
 
-    def ref(self, node: Node, key: str) -> str | None:
+    def ref(self, node: Scalar, key: str) -> str | None:
         raw: str = node.value
         agency = self.ref_cache.get(raw)
         if agency is not None:
@@ -702,21 +819,40 @@ class _Walker:
         return f"{base}; use an agency id or alias ({shown}) or add it to agencies"
 
     def refs(self, f: _Fields, key: str, owner: Node) -> tuple[str, ...]:
-        out: list[str] = []
+        return self.resolve(self.ref_items(f, key, owner), key)
+
+    def ref_items(self, f: _Fields, key: str, owner: Node) -> list[Scalar]:
+        """The agency names listed under ``key`` (shape checked, not yet looked up)."""
+        out: list[Scalar] = []
         for item in self.listed(f, key, owner, "a list of agency names"):
-            if self.scalar(item, key, "an agency name") is None:
-                continue
-            agency = self.ref(item, key)
+            scalar = self.scalar(item, key, "an agency name")
+            if scalar is not None:
+                out.append(scalar)
+        return out
+
+    def resolve(self, items: list[Scalar], key: str) -> tuple[str, ...]:
+        out: list[str] = []
+        for scalar in items:
+            agency = self.ref(scalar, key)
             if agency is not None and agency not in out:
                 out.append(agency)
         return tuple(out)
+
+    def resolve_late(self) -> None:
+        """Look up the agencies of tasks read early, before the agencies were indexed."""
+        for tasks, index, lead_items, support_items in self.late:
+            lead = self.resolve(lead_items, "lead")
+            support = self.resolve(support_items, "support")
+            if index >= 0:
+                tasks[index] = replace(tasks[index], lead=lead, support=support)
+        self.late = []
 
     def one_ref(self, f: _Fields, key: str) -> str | None:
         pair = f.get(key)
         if pair is None:
             return None
-        node = pair[1]
-        if self.scalar(node, key, "one agency id or alias") is None:
+        node = self.scalar(pair[1], key, "one agency id or alias")
+        if node is None:
             return None
         if self.null(node):
             self.err(node, f"{key} is empty; write {key}: songoaivu (an agency id) or remove it")
@@ -735,7 +871,7 @@ class _Walker:
         try:
             if not self.tag_ok(node, key) or self.null(node):
                 return
-            if type(node) is not SequenceNode:
+            if type(node) is not Sequence:
                 self.err(
                     node,
                     f"{key}: expected a list of {noun} (each starting with '- id: ...'), "
@@ -745,6 +881,8 @@ class _Walker:
             items = node.value
             self.spend(len(items))
             for index, child in enumerate(items):
+                if child is _DONE:
+                    continue
                 try:
                     item(child)
                 except _TooMany as exc:
@@ -755,11 +893,10 @@ class _Walker:
             raise
 
     def origin(self, node: Node) -> str:
-        mark = node.start_mark
-        return f"{self.file}:{mark.line + 1}:{mark.column + 1}"
+        return f"{self.file}:{node.line}:{node.col}"
 
     def walk(self, root: Node) -> Plans | None:
-        if type(root) is not MappingNode:
+        if type(root) is not Mapping:
             self.err(
                 root,
                 "the file must be a mapping with agencies, occasions, agreements and plans "
@@ -774,8 +911,11 @@ class _Walker:
             node = self.scalar(version[1], "version", "1")
             if node is not None and node.value.strip() != "1":
                 self.err(node, f"version: {_q(node.value)} is not supported; write version: 1")
-        self.section(root, top, "agencies", "agencies", self.agency)
-        self.register_agencies()
+        if not self.agencies_done:
+            self.section(root, top, "agencies", "agencies", self.agency)
+            self.register_agencies()
+            self.agencies_done = True
+        self.resolve_late()
         self.coordinator = self.one_ref(top, "coordinator")
         self.section(root, top, "occasions", "occasions", self.occasion)
         self.section(root, top, "agreements", "agreements", self.agreement)
@@ -794,7 +934,7 @@ class _Walker:
         value, node = ident
         first = seen.get(value)
         if first is None:
-            seen[value] = node.start_mark.line + 1
+            seen[value] = node.line
             return True
         self.err(
             node,
@@ -832,7 +972,7 @@ class _Walker:
         for node, ident, _name, _name_node, _aliases, _emails in self.pending:
             kept.append([])
             if self.unique("agency", ident, ids) and ident is not None:
-                keys[_norm(ident[0])] = (ident[0], ident[0], "id", node.start_mark.line + 1)
+                keys[_norm(ident[0])] = (ident[0], ident[0], "id", node.line)
         for (_node, ident, _name, _nn, aliases, _emails), mine in zip(
             self.pending, kept, strict=True
         ):
@@ -868,7 +1008,7 @@ class _Walker:
         entry = self.keys.get(key)
         if entry is None:
             if agency:
-                self.keys[key] = (agency, written, kind, node.start_mark.line + 1)
+                self.keys[key] = (agency, written, kind, node.line)
             if mine is not None:
                 mine.append(written)
             return
@@ -970,7 +1110,7 @@ class _Walker:
         ident = self.ident(f, "plan")
         title = self.text(f, "title", "plan")
         reference = self.text(f, "reference", "plan")
-        year = self.integer(f, "year", 1900, 2100, "a year", "year: 2024")
+        year = self.plan_year(f)
         end_year = self.integer(f, "end_year", 1900, 2100, "a year", "end_year: 2025")
         if year is not None and end_year is not None and end_year < year:
             self.err(
@@ -980,8 +1120,12 @@ class _Walker:
             )
         coordinator = self.one_ref(f, "coordinator") if "coordinator" in f else self.coordinator
         notes = self.text(f, "notes", "plan", header=False)
-        self.tasks = []
-        self.task_ids = {}
+        pair = f.get("tasks")
+        early = self.prefilled.get(id(pair[1])) if pair is not None else None
+        if early is not None and pair is not None and early.node is pair[1]:
+            self.tasks, self.task_ids = early.tasks, early.ids  # read while composing
+        else:
+            self.tasks, self.task_ids = [], {}
         self.year = year
         self.section(node, f, "tasks", "tasks", self.task)
         if self.unique("plan", ident, self.seen["plan"]) and ident and title and year:
@@ -999,6 +1143,15 @@ class _Walker:
                 )
             )
 
+    def plan_year(self, f: _Fields, *, quiet: bool = False) -> int | None:
+        if not quiet:
+            return self.integer(f, "year", 1900, 2100, "a year", "year: 2024")
+        problems, self.problems = self.problems, []
+        try:
+            return self.integer(f, "year", 1900, 2100, "a year", "year: 2024")
+        finally:
+            self.problems = problems
+
     def task(self, node: Node) -> None:
         f = self.fields(node, _TASK_KEYS, "task")
         if f is None:
@@ -1009,12 +1162,16 @@ class _Walker:
         when: tuple[str, Timing] | None = None
         if year is not None:  # without the plan's year, phrases cannot be read
             when = self.parse(f, "when", "task", lambda text: parse_time(text, year))
-        lead = self.refs(f, "lead", node)
-        support = self.refs(f, "support", node)
+        lead_items = self.ref_items(f, "lead", node)
+        support_items = self.ref_items(f, "support", node)
+        late = not self.agencies_done  # read early, before the agencies: look up later
+        lead = () if late else self.resolve(lead_items, "lead")
+        support = () if late else self.resolve(support_items, "support")
         inclusive = self.boolean(f, "inclusive")
         done = self.parse(f, "done", "task", parse_date)
         remind = self.remind(f, node)
         notes = self.text(f, "notes", "task", header=False)
+        kept = len(self.tasks)
         if self.unique("task", ident, self.task_ids) and ident and title and when:
             timing = when[1]
             if timing.text != when[0]:
@@ -1033,3 +1190,6 @@ class _Walker:
                     origin=self.origin(node),
                 )
             )
+        if late and (lead_items or support_items):
+            index = kept if len(self.tasks) > kept else -1
+            self.late.append((self.tasks, index, lead_items, support_items))

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.reminders import Reminder, ReminderKind
 from reminderd.core.reminders import plan as plan_reminders
@@ -33,6 +35,10 @@ log = logging.getLogger("reminderd.pass")
 
 LEASE = timedelta(minutes=5)  # longer than the hard per-message send timeout below
 SEND_TIMEOUT_SECONDS = 120.0
+# Extend the lease when this much time has passed since the last extension: a message
+# then always starts with at least LEASE - HEARTBEAT_EVERY (4 min) > SEND_TIMEOUT left.
+# (A heartbeat rewrites every row still claimed: once per message made a pass O(n^2).)
+HEARTBEAT_EVERY = timedelta(minutes=1)
 MATERIALISE_AHEAD = timedelta(days=400)
 OCCURRENCES_BEHIND = timedelta(days=200)  # escalations come up to ~120 working days late
 MAX_BACKOFF = timedelta(hours=6)
@@ -127,7 +133,7 @@ async def run_pass(
     new_past = [r for r in window if r.due.astimezone(ws.settings.zone).date() < today]
     upcoming = [r for r in window if r.due.astimezone(ws.settings.zone).date() >= today]
     if dry_run:
-        _dry_run(store, upcoming, now, report)
+        _dry_run(ws, store, window, upcoming, now, catch_up, report)
         return report
     report.new = store.materialize([_planned(r) for r in upcoming], now)
     skipped_new = store.materialize([_planned(r) for r in new_past], now,
@@ -143,14 +149,29 @@ async def run_pass(
     return report
 
 
-def _dry_run(store: DeliveryStore, upcoming: list[Reminder], now: datetime,
+def _dry_run(ws: Workspace, store: DeliveryStore, window: list[Reminder],
+             upcoming: list[Reminder], now: datetime, catch_up: timedelta,
              report: PassReport) -> None:
-    due = [r for r in upcoming if r.due <= now]
+    """What the pass would send, by the pass's own rules, without writing: rows that exist
+    and are claimable (reminders missed during downtime included), new ones due today, minus
+    what the triage would skip or give up on."""
+    due = [r for r in window if r.due <= now]
     known = store.lookup([r.key for r in due])
+    fresh = {r.key for r in upcoming}  # a new row for these is materialised pending
+    agencies = ws.agencies()
     for reminder in due:
         row = known.get(reminder.key)
-        if row is None or (row.status in (Status.PENDING, Status.RETRYING)
-                           and (row.next_attempt is None or row.next_attempt <= now)):
+        if row is None:
+            claimable, due_at = reminder.key in fresh, reminder.due
+        elif row.status is Status.SENDING:  # taken over once its owner's lease ran out
+            claimable, due_at = row.lease_until is not None and row.lease_until < now, row.due
+        else:
+            claimable = (row.status in (Status.PENDING, Status.RETRYING)
+                         and (row.next_attempt is None or row.next_attempt <= now))
+            due_at = row.due
+        agency = agencies.get(reminder.agency)
+        if (claimable and due_at >= now - catch_up and now <= _useful_until(reminder, catch_up)
+                and agency is not None and agency.emails):
             report.would_send.setdefault(reminder.agency, []).append(reminder)
 
 
@@ -184,6 +205,7 @@ async def _send(
     sendable: dict[str, list[tuple[Delivery, Reminder]]], now: datetime, report: PassReport,
     rng: random.Random,
 ) -> None:
+    started = last_beat = time.monotonic()
     agencies = ws.agencies()
     names = {a.id: a.name for a in ws.plans.agencies}
     transport = mailer.transport()
@@ -202,21 +224,26 @@ async def _send(
                 report.skipped[SKIP_NO_ADDRESS] = report.skipped.get(SKIP_NO_ADDRESS, 0) + \
                     store.mark_skipped(claim, keys, now, SKIP_NO_ADDRESS)
                 continue
-            await _send_digest(ws, store, mailer, transport, claim, agency_id, group, names,
+            await _send_digest(ws, store, mailer, transport, claim, agency, group, names,
                                now, report, rng)
-            store.heartbeat(claim, now + LEASE)
+            # `now` is the pass's fixed instant: extend the lease by the time actually spent,
+            # or a long pass loses its claim to another replica and mail goes out twice
+            clock = time.monotonic()
+            if clock - last_beat >= HEARTBEAT_EVERY.total_seconds():
+                store.heartbeat(claim, now + timedelta(seconds=clock - started) + LEASE)
+                last_beat = clock
     finally:
         await transport.__aexit__(None, None, None)
 
 
 async def _send_digest(
     ws: Workspace, store: DeliveryStore, mailer: Mailer, transport: Transport, claim: Claim,
-    agency_id: str, group: list[tuple[Delivery, Reminder]], names: dict[str, str],
+    agency: Agency, group: list[tuple[Delivery, Reminder]], names: dict[str, str],
     now: datetime, report: PassReport, rng: random.Random,
 ) -> None:
     import asyncio
 
-    agency = ws.agencies()[agency_id]
+    agency_id = agency.id
     reminders = sorted((r for _, r in group), key=lambda r: (r.occurrence.date, r.key))
     keys = [r.key for r in reminders]
     try:

@@ -30,7 +30,7 @@ from reminderd.mailer import TemplateProblem, check_templates
 from reminderd.sendpass import Mailer, PassReport, run_pass
 from reminderd.store import open_store
 from reminderd.store.base import DeliveryStore, Status, StoreError
-from reminderd.web import WebState, export, publish, status_info
+from reminderd.web import LastPass, WebState, export, publish, status_info
 from reminderd.workspace import LoadError, Workspace, load_workspace
 
 log = logging.getLogger("reminderd.service")
@@ -118,7 +118,6 @@ class Service:
         self.store: DeliveryStore | None = None
         self.owner = f"{os.uname().nodename}:{os.getpid()}"
         self.passes = PassStats()
-        self.reload_failures = 0
         self.problems: list[str] = []
         self._pass_lock = asyncio.Lock()
         self._scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
@@ -235,7 +234,7 @@ class Service:
             loaded = await asyncio.to_thread(load_version, self.config_path)
         except StartError as exc:
             if exc.lines != self.problems:
-                self.reload_failures += 1
+                self.state.reload_failures += 1
                 for line in exc.lines:
                     log.error("reload.failed %s", line)
             self.problems = exc.lines
@@ -273,7 +272,14 @@ class Service:
         current = self.current
         if current is None:
             return
-        self.state.status = status_info(
-            current.ws, self.clock.now(), self.store, self.problems + self.passes.errors,
-            self.passes, reload_failures=self.reload_failures,
-        )
+        passes = self.passes
+        last = None
+        if passes.last_at is not None:
+            report = passes.last_report
+            last = LastPass(at=passes.last_at, duration=passes.last_seconds or 0.0,
+                            sent=report.sent if report else 0,
+                            failed=report.failed if report else 0,
+                            error="; ".join(passes.errors))
+        self.state.status = status_info(current.ws, self.clock.now(), self.store,
+                                        self.problems + passes.errors, last,
+                                        tokens=feed_tokens(current.ws))

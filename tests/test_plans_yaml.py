@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import random
+import re
 import time
 import unicodedata
 from dataclasses import fields, is_dataclass, replace
@@ -15,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reminderd import plans_yaml
 from reminderd.core.model import Agency, Agreement, Occasion, OccasionKind, Plan, Plans, Task
 from reminderd.core.timeexpr import parse_time
 from reminderd.core.timing import Kind
@@ -758,6 +761,296 @@ def test_reordering_sections_items_and_keys_gives_the_same_model() -> None:
         rng.shuffle(keys)
         text = yaml.safe_dump({k: shuffled[k] for k in keys}, allow_unicode=True, sort_keys=False)
         assert canonical(load_plans_text(text)) == reference
+
+
+# ------------------------------------------------------ reading tasks as they end
+
+
+def outcome(text: str) -> tuple[str, Any]:
+    try:
+        return "ok", load_plans_text(text)
+    except PlansError as exc:
+        return "problems", [str(p) for p in exc.problems]
+
+
+def whole_tree(text: str) -> tuple[str, Any]:
+    """The outcome with no task read early: the whole tree composed, then walked."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plans_yaml._Eager, "enter", lambda *args: None)
+        return outcome(text)
+
+
+def read_early(text: str) -> tuple[tuple[str, Any], int]:
+    """The outcome, and how many tasks were read early."""
+    count = 0
+    early_task = plans_yaml._Walker.early_task
+
+    def counting(self: Any, *args: Any) -> None:
+        nonlocal count
+        count += 1
+        early_task(self, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plans_yaml._Walker, "early_task", counting)
+        return outcome(text), count
+
+
+def many_tasks(plans: int, per_plan: int) -> str:
+    lines = [AGENCIES.rstrip("\n"), "plans:"]
+    for p in range(plans):
+        lines += [f"  - id: p{p}", f"    title: Kế hoạch {p}", "    year: 2024", "    tasks:"]
+        for t in range(per_plan):
+            lines += [
+                f'      - id: "{t}"',
+                f"        title: Việc {p}.{t}",
+                f"        when: Quý {('I', 'II', 'III', 'IV')[t % 4]}/2024",
+                "        lead: SNV",
+                "        support: [sovhttdl, Sở Ngoại vụ]",
+            ]
+            if t % 3 == 0:
+                lines.append("        remind: [7, 1]")
+    return "\n".join(lines) + "\n"
+
+
+def test_tasks_are_read_as_their_mapping_ends() -> None:
+    text = many_tasks(3, 40)
+    result, early = read_early(text)
+    assert result[0] == "ok" and early == 120
+    assert result == whole_tree(text)
+    plans = result[1]
+    assert [len(p.tasks) for p in plans.plans] == [40, 40, 40]
+    # 9 lines of agencies, "plans:", a plan of 4 + 40 * 5 + 14 (remind) lines, 4 + 6 + 5
+    assert plans.plans[1].tasks[2].origin == "plans.yaml:244:9"
+    assert plans.plans[1].tasks[2].support == ("sovhttdl", "songoaivu")
+
+
+def test_tasks_read_early_do_not_hold_the_tree() -> None:
+    import tracemalloc
+
+    text = many_tasks(4, 250)
+    tracemalloc.start()
+    try:
+        outcome(text)
+        early_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        whole_tree(text)
+        whole_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert early_peak < whole_peak / 2, (early_peak, whole_peak)
+
+
+TASK = "      - {{id: '{id}', title: T, when: Quý II/2024, lead: SNV}}\n"
+EARLY_CASES = {
+    "agencies after plans": plan_doc(TASK.format(id="a"), header="") + AGENCIES,
+    "agencies after plans, unknown and repeated references": plan_doc(
+        TASK.format(id="a")
+        + "      - {id: b, title: B, when: Quý I/2024, lead: [SVN, SNV], support: [songoaivu]}\n"
+        + "      - {id: b, when: Quý I/2024, lead: Sở VHTTL, support: [vp, SNV, Sở Ngoại vụ]}\n"
+        + "      - {id: c, title: C, when: Quý I/2024, support: [sovhttdl, SNV, Sở VHTTDL]}\n",
+        header="",
+    )
+    + AGENCIES,
+    "year after tasks": (
+        AGENCIES
+        + "plans:\n  - id: p\n    title: P\n    tasks:\n"
+        + TASK.format(id="a")
+        + "    year: 2024\n"
+    ),
+    "year twice": plan_doc(TASK.format(id="a"), plan_extra="    year: 1800\n"),
+    "bad year": plan_doc(TASK.format(id="a")).replace("year: 2024", "year: 20x4"),
+    "anchored task then more, duplicate ids": plan_doc(
+        TASK.format(id="a")
+        + TASK.format(id="b").replace("- {", "- &t {")
+        + TASK.format(id="a")
+        + TASK.format(id="c")
+        + "      - *t\n"
+    ),
+    "duplicate ids read early": plan_doc(TASK.format(id="a") * 3 + TASK.format(id="b")),
+    "alias inside a task": plan_doc(
+        "      - {id: a, title: T, when: Quý II/2024, support: &s [SNV]}\n"
+        "      - {id: b, title: T, when: Quý II/2024, support: *s}\n" + TASK.format(id="c")
+    ),
+    "tasks twice": plan_doc(TASK.format(id="a") + "    tasks:\n" + TASK.format(id="b")),
+    "plans twice": plan_doc(TASK.format(id="a")) + "plans:\n  - {id: q, title: Q, year: 2024}\n",
+    "agencies twice": AGENCIES + plan_doc(TASK.format(id="a"), header="agencies: []\n"),
+    "agencies empty before": "agencies:\n" + plan_doc(TASK.format(id="a")),
+    "tagged tasks": plan_doc(TASK.format(id="a")).replace("tasks:\n", "tasks: !!seq\n"),
+    "tagged plans": plan_doc(TASK.format(id="a")).replace("plans:\n", "plans: !!seq\n"),
+    "tagged plan": plan_doc(TASK.format(id="a")).replace("  - id: kh", "  - !!map\n    id: kh"),
+    "anchored plan aliased": plan_doc(TASK.format(id="a")).replace(
+        "  - id: kh", "  - &p\n    id: kh"
+    )
+    + "  - *p\n",
+    "anchored root": "&r\n" + plan_doc(TASK.format(id="a")),
+    "tasks as an alias": AGENCIES
+    + "occasions: []\nx: &ts\n"
+    + TASK.format(id="a")
+    + "plans:\n  - {id: p, title: P, year: 2024, tasks: *ts}\n",
+    "task mistakes": plan_doc(
+        "      - {id: a, titel: T, when: 31/2/2024, lead: Sở VHTTL, inclusive: no}\n"
+        "      - just text\n" + TASK.format(id="b")
+    ),
+    "task not a mapping first": plan_doc("      - [1]\n" + TASK.format(id="a")),
+    "mapping as a key": plan_doc(TASK.format(id="a")).replace(
+        "    tasks:", "    ? {a: 1}\n    tasks:"
+    ),
+}
+
+
+@pytest.mark.parametrize("text", EARLY_CASES.values(), ids=EARLY_CASES.keys())
+def test_reading_early_gives_what_the_whole_tree_gives(text: str) -> None:
+    assert outcome(text) == whole_tree(text)
+
+
+def test_which_tasks_are_read_early() -> None:
+    _, early = read_early(EARLY_CASES["anchored task then more, duplicate ids"])
+    assert early == 1  # the anchored task and all after it are read with the tree
+    late = ("year after tasks", "tagged tasks", "anchored plan aliased")
+    for case in late:
+        assert read_early(EARLY_CASES[case])[1] == 0, case
+    # before the agencies are known, tasks are read early and their references looked up
+    # once the agencies are indexed
+    result, early = read_early(EARLY_CASES["agencies after plans, unknown and repeated references"])
+    assert early == 4
+    assert result == whole_tree(
+        EARLY_CASES["agencies after plans, unknown and repeated references"]
+    )
+    found = result[1]
+    assert [p.split(": ", 1)[0] for p in found] == [
+        "plans.yaml:7:52",  # SVN
+        "plans.yaml:8:9",  # b: missing title
+        "plans.yaml:8:14",  # duplicate id b
+        "plans.yaml:8:41",  # Sở VHTTL
+        "plans.yaml:8:61",  # vp
+    ]
+    assert "did you mean 'SNV' (songoaivu)?" in found[0]
+    text = EARLY_CASES["agencies after plans"]
+    assert read_early(text)[0][1].plans[0].tasks[0].lead == ("songoaivu",)
+    assert read_early(EARLY_CASES["duplicate ids read early"])[1] == 4
+    found = problems(EARLY_CASES["duplicate ids read early"])
+    assert [p.split(": ", 1)[0] for p in found] == ["plans.yaml:16:14", "plans.yaml:17:14"]
+    assert "duplicate task id 'a' (first at line 15)" in found[0]
+
+
+def test_alias_bomb_after_tasks_read_early_is_reported_at_its_alias() -> None:
+    support = "[" + ", ".join(["songoaivu"] * 1000) + "]"
+    doc = (
+        many_tasks(1, 30)
+        + "  - &p\n    id: p\n    title: P\n    year: 2024\n    tasks:\n"
+        + f"      - &t {{id: t, title: T, when: Quý II/2024, support: {support}}}\n"
+        + "      - *t\n" * 999
+        + "  - *p\n" * 999
+    )
+    start = time.perf_counter()
+    result, early = read_early(doc)
+    assert time.perf_counter() - start < 2.0
+    assert early == 30
+    assert result == whole_tree(doc)
+    bomb = [p for p in result[1] if "alias expansion too large" in p]
+    assert len(bomb) == 1 and bomb[0].startswith("plans.yaml:"), result[1]
+    assert "through *t" in bomb[0]
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        (
+            "plans:\n  - &p {id: p}\n  - &p {id: q}\n",
+            "plans.yaml:3:5: YAML syntax error: second occurrence (found duplicate anchor; "
+            "first occurrence at line 2)",
+        ),
+        (
+            "plans: []\n---\nplans: []\n",
+            "plans.yaml:2:1: YAML syntax error: but found another document (expected a single "
+            "document in the stream at line 1); remove the '---' or '...' line that starts a "
+            "second document",
+        ),
+        (
+            "plans: [*nope]\n",
+            "plans.yaml:1:9: YAML syntax error: found undefined alias; define the anchor "
+            "(&name) before using *name",
+        ),
+        (
+            "plans: [ở\x07]\n",
+            "plans.yaml:1:10: the character U+0007 is not allowed in a YAML file (control "
+            "characters are not allowed); remove it",
+        ),
+    ],
+    ids=["duplicate-anchor", "second-document", "undefined-alias", "control-character"],
+)
+def test_composer_errors_as_libyaml_reports_them(doc: str, expected: str) -> None:
+    assert problems(doc) == [expected]
+    # after tasks read early (30 lines): the error alone, 30 lines down (the document
+    # still starts on line 1)
+    _, line, rest = expected.split(":", 2)
+    shifted = re.sub(r"(?<=occurrence at line )\d+", lambda m: str(int(m[0]) + 30), rest)
+    later = many_tasks(1, 3) + doc.replace("plans:", "notes:")
+    assert later.count("\n") == doc.count("\n") + 30
+    assert problems(later) == [f"plans.yaml:{int(line) + 30}:{shifted}"]
+
+
+def test_file_and_text_read_alike(tmp_path: Path) -> None:
+    nfd = unicodedata.normalize("NFD", VALID)
+    docs = [VALID, "\ufeff" + VALID, nfd, "\ufeff" + nfd, "plans: [ở\x07]\n", "plans: [a\n"]
+    path = tmp_path / "plans.yaml"
+    for doc in docs:
+        path.write_bytes(doc.encode("utf-8"))
+        try:
+            from_file: Any = replace(load_plans(path), source="plans.yaml")
+        except PlansError as exc:
+            from_file = [str(p).replace(str(path), "plans.yaml") for p in exc.problems]
+        expected = outcome(doc)[1]
+        if isinstance(from_file, Plans):
+            assert strip_origin(from_file) == strip_origin(expected)
+        else:
+            assert from_file == expected
+
+
+def test_load_leaves_the_collector_on_and_unfrozen() -> None:
+    frozen = gc.get_freeze_count()
+    assert gc.isenabled()
+    load_plans_text(VALID)
+    problems("plans: 5\n")
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_mutation_reads_early_as_the_whole_tree(data: st.DataObject) -> None:
+    text = many_tasks(2, 3)
+    for _ in range(data.draw(st.integers(1, 3))):
+        pos = data.draw(st.integers(0, len(text)))
+        cut = data.draw(st.integers(0, 12))
+        insert = data.draw(
+            st.sampled_from(
+                [
+                    "",
+                    ":",
+                    "- ",
+                    "[",
+                    "]",
+                    "{",
+                    "\n",
+                    "  ",
+                    "&a ",
+                    "*a",
+                    "!!str ",
+                    "'",
+                    "#",
+                    "~",
+                    "year: 2023\n",
+                    "tasks:\n",
+                    "agencies: []\n",
+                    "plans:\n",
+                    "<<: *a\n",
+                    "      - {id: '1', title: T, when: 2024}\n",
+                ]
+            )
+        )
+        text = text[:pos] + insert + text[pos + cut :]
+    assert outcome(text) == whole_tree(text)
 
 
 # ---------------------------------------------------------------- never a traceback
