@@ -447,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{args.duration}s. It is slower than wrk: the figures measure the generator "
               "as much as the servers.")
     busy = os.getloadavg()[0]
-    if busy > 0.5:
+    if busy > 1.0:
         print(f"warning: load average {busy:.1f} before the run: other processes are using the "
               "CPU, so the figures are noisy (compare ratios from one run, use --rounds 3)")
     if nginx is None:

@@ -187,6 +187,14 @@ SCHEMA: dict[str, Any] = {
         "catch_up_days": Setting(3, "send reminders missed during downtime up to this many days",
                                  _int(0, 60)),
     },
+    "delivery": {
+        "lease_seconds": Setting(300, "how long a claimed reminder stays with one process; "
+                                 "at least twice send_timeout_seconds", _int(2, 86400)),
+        "send_timeout_seconds": Setting(120, "hard limit for one message's SMTP transaction",
+                                        _int(1, 3600)),
+        "claim_batch": Setting(200, "reminders claimed at a time (replicas share a burst)",
+                               _int(1, 100_000)),
+    },
     "workdays": {
         "extra_off": Setting([], "extra days off by official decision (dd/mm/yyyy)", _day,
                              is_list=True),
@@ -224,6 +232,7 @@ class Settings:
     export_dir: Path | None
     feeds: dict[str, Any]
     reminders: dict[str, Any]
+    delivery: dict[str, Any]
     extra_off: tuple[date, ...] = ()
     extra_working: tuple[date, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -345,6 +354,11 @@ def load_settings(path: Path | None) -> Settings:
             problems.append(Problem(file, 1, 1, "mail.smtp needs a host, e.g. host: smtp.example"))
         else:
             smtp = SmtpSettings(**smtp_values)
+    delivery = values["delivery"]
+    if delivery["lease_seconds"] < 2 * delivery["send_timeout_seconds"]:
+        problems.append(Problem(file, 1, 1, "delivery.lease_seconds must be at least twice "
+                                "delivery.send_timeout_seconds, or a slow send could be taken "
+                                "over by another replica and sent twice"))
     base = path.parent.resolve() if path else Path.cwd()
     if problems:
         raise ConfigError(problems)
@@ -368,6 +382,7 @@ def load_settings(path: Path | None) -> Settings:
         export_dir=resolve(http["export_dir"]),
         feeds=values["feeds"],
         reminders=values["reminders"],
+        delivery=values["delivery"],
         extra_off=tuple(values["workdays"]["extra_off"]),
         extra_working=tuple(values["workdays"]["extra_working"]),
         raw=values,

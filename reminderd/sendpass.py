@@ -9,6 +9,7 @@ late within the catch-up window and skipped beyond it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -33,12 +34,9 @@ from reminderd.workspace import Workspace
 
 log = logging.getLogger("reminderd.pass")
 
-LEASE = timedelta(minutes=5)  # longer than the hard per-message send timeout below
-SEND_TIMEOUT_SECONDS = 120.0
-# Extend the lease when this much time has passed since the last extension: a message
-# then always starts with at least LEASE - HEARTBEAT_EVERY (4 min) > SEND_TIMEOUT left.
-# (A heartbeat rewrites every row still claimed: once per message made a pass O(n^2).)
-HEARTBEAT_EVERY = timedelta(minutes=1)
+# The lease is extended once a quarter of it has passed, so a message always starts with
+# at least 3/4 of the lease left, more than the send timeout (config requires lease >= 2x
+# timeout). Not after every message: a heartbeat rewrites every row still claimed.
 MATERIALISE_AHEAD = timedelta(days=400)
 OCCURRENCES_BEHIND = timedelta(days=200)  # escalations come up to ~120 working days late
 MAX_BACKOFF = timedelta(hours=6)
@@ -68,6 +66,7 @@ class PassReport:
     failed: int = 0
     uncertain: int = 0
     late: int = 0
+    gave_up: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     would_send: dict[str, list[Reminder]] = field(default_factory=dict)  # dry run
     next_due: datetime | None = None
@@ -76,9 +75,11 @@ class PassReport:
         skipped = sum(self.skipped.values())
         return (f"pass at {self.now.isoformat()}: {self.messages} message(s), {self.sent} "
                 f"reminder(s) sent ({self.late} late), {self.retrying} to retry, "
-                f"{self.failed} failed, {self.uncertain} uncertain, {skipped} skipped")
+                f"{self.failed} failed, {self.gave_up} given up, {self.uncertain} uncertain, "
+                f"{skipped} skipped")
 
 
+ROLE_WORDS = {"lead": "chủ trì", "support": "phối hợp", "coordinator": "theo dõi, đôn đốc"}
 SKIP_UNPLANNED = "no longer planned (task done, deadline moved or item removed)"
 SKIP_NO_ADDRESS = "the agency has no e-mail address in plans.yaml"
 
@@ -140,13 +141,53 @@ async def run_pass(
                                     skipped_reason=_skip_new_past())
     if skipped_new:
         report.skipped[_skip_new_past()] = skipped_new
-    claim = store.claim_due(now, owner, LEASE)
-    report.claimed = len(claim.deliveries)
-    sendable = _triage(store, claim, by_key, now, catch_up, report)
-    if sendable:
-        await _send(ws, store, mailer, claim, sendable, now, report, rng or random.Random())
+    limits = Limits.of(ws)
+    while claim := _claim_batch(store, now, owner, limits):
+        report.claimed += len(claim.deliveries)
+        try:
+            sendable = _triage(store, claim, by_key, now, catch_up, report)
+            if sendable:
+                await _send(ws, store, mailer, claim, sendable, now, report,
+                            rng or random.Random(), limits)
+        finally:
+            # Whatever this claim did not mark (an error or a stop mid-pass) goes back now,
+            # not after the lease; a send that had begun comes back uncertain.
+            store.release(claim, [d.key for d in claim.deliveries])
     log.info("pass.done %s", report.summary())
     return report
+
+
+@dataclass(frozen=True)
+class Limits:
+    lease: timedelta
+    send_timeout: float
+    batch: int
+
+    @classmethod
+    def of(cls, ws: Workspace) -> Limits:
+        d = ws.settings.delivery
+        return cls(timedelta(seconds=int(d["lease_seconds"])),
+                   float(d["send_timeout_seconds"]), int(d["claim_batch"]))
+
+
+def _claim_batch(store: DeliveryStore, now: datetime, owner: str, limits: Limits
+                 ) -> Claim | None:
+    """Due rows, whole agencies at a time (claims go in agency order), or None when done.
+
+    A full batch may end in the middle of an agency: its rows are given back so that the
+    agency gets one digest, from the next batch or from another replica.
+    """
+    claim = store.claim_due(now, owner, limits.lease, limit=limits.batch)
+    rows = claim.deliveries
+    if not rows:
+        return None
+    if len(rows) >= limits.batch:
+        last = max(d.agency for d in rows)
+        tail = [d.key for d in rows if d.agency == last]
+        if len(tail) < len(rows):
+            store.release(claim, tail)
+            claim = Claim([d for d in rows if d.agency != last], claim.owner, claim.token)
+    return claim
 
 
 def _dry_run(ws: Workspace, store: DeliveryStore, window: list[Reminder],
@@ -185,7 +226,8 @@ def _triage(store: DeliveryStore, claim: Claim, by_key: dict[str, Reminder], now
         reminder = by_key.get(row.key)
         if reminder is None:
             skip[SKIP_UNPLANNED].append(row.key)
-        elif row.due < now - catch_up:
+        elif row.due < now - catch_up and row.attempts <= 1 and not row.uncertain:
+            # never tried: missed during downtime (a retry is bounded by usefulness instead)
             skip[f"missed by more than the catch-up window ({catch_up.days} days)"].append(row.key)
         elif now > _useful_until(reminder, catch_up):
             give_up.append(row.key)
@@ -195,15 +237,15 @@ def _triage(store: DeliveryStore, claim: Claim, by_key: dict[str, Reminder], now
         report.skipped[reason] = report.skipped.get(reason, 0) + store.mark_skipped(
             claim, keys, now, reason)
     if give_up:
-        report.failed += store.mark_failed(claim, give_up, now,
-                                           "gave up: the date has passed, no longer useful")
+        report.gave_up += store.mark_failed(claim, give_up, now,
+                                            "gave up: the date has passed, no longer useful")
     return sendable
 
 
 async def _send(
     ws: Workspace, store: DeliveryStore, mailer: Mailer, claim: Claim,
     sendable: dict[str, list[tuple[Delivery, Reminder]]], now: datetime, report: PassReport,
-    rng: random.Random,
+    rng: random.Random, limits: Limits,
 ) -> None:
     started = last_beat = time.monotonic()
     agencies = ws.agencies()
@@ -225,12 +267,12 @@ async def _send(
                     store.mark_skipped(claim, keys, now, SKIP_NO_ADDRESS)
                 continue
             await _send_digest(ws, store, mailer, transport, claim, agency, group, names,
-                               now, report, rng)
+                               now, report, rng, limits.send_timeout)
             # `now` is the pass's fixed instant: extend the lease by the time actually spent,
             # or a long pass loses its claim to another replica and mail goes out twice
             clock = time.monotonic()
-            if clock - last_beat >= HEARTBEAT_EVERY.total_seconds():
-                store.heartbeat(claim, now + timedelta(seconds=clock - started) + LEASE)
+            if clock - last_beat >= limits.lease.total_seconds() / 4:  # lease left > 3/4
+                store.heartbeat(claim, now + timedelta(seconds=clock - started) + limits.lease)
                 last_beat = clock
     finally:
         await transport.__aexit__(None, None, None)
@@ -239,10 +281,8 @@ async def _send(
 async def _send_digest(
     ws: Workspace, store: DeliveryStore, mailer: Mailer, transport: Transport, claim: Claim,
     agency: Agency, group: list[tuple[Delivery, Reminder]], names: dict[str, str],
-    now: datetime, report: PassReport, rng: random.Random,
+    now: datetime, report: PassReport, rng: random.Random, send_timeout: float,
 ) -> None:
-    import asyncio
-
     agency_id = agency.id
     reminders = sorted((r for _, r in group), key=lambda r: (r.occurrence.date, r.key))
     keys = [r.key for r in reminders]
@@ -259,9 +299,10 @@ async def _send_digest(
     except TemplateProblem as exc:
         _retry(store, claim, group, now, f"template: {exc}", report, rng)
         return
+    store.mark_inflight(claim, keys)  # from here a crash leaves these uncertain
     try:
         result = await asyncio.wait_for(
-            transport.send(mailer.sender, list(agency.emails), message), SEND_TIMEOUT_SECONDS)
+            transport.send(mailer.sender, list(agency.emails), message), send_timeout)
     except PermanentSendError as exc:
         report.failed += store.mark_failed(claim, keys, now, str(exc))
         log.warning("mail.failed agency=%s error=%s", agency_id, exc)
@@ -301,6 +342,7 @@ def describe_dry_run(report: PassReport, names: dict[str, str]) -> list[str]:
         items = report.would_send[agency]
         lines.append(f"{names.get(agency, agency)} ({agency}): {len(items)} mục")
         for r in items:
-            lines.append(f"  {r.occurrence.date:%d/%m/%Y} [{r.role}] {r.occurrence.title} "
+            role = ROLE_WORDS[r.role]
+            lines.append(f"  {r.occurrence.date:%d/%m/%Y} [{role}] {r.occurrence.title} "
                          f"({r.step})")
     return lines

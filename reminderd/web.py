@@ -34,9 +34,9 @@ from reminderd.core.occurrence import Occurrence, OccurrenceKind
 from reminderd.core.reminders import TASK_KINDS, ReminderKind, Role
 from reminderd.feed_tokens import FeedTokens
 from reminderd.feeds import FeedSet
-from reminderd.mail_setup import agency_feed_url
+from reminderd.mail_setup import agency_feed_url, feed_tokens
 from reminderd.mail_view import ROLE_LABELS, days_text, vn_date, webcal
-from reminderd.store.base import DeliveryStore, Status
+from reminderd.store.base import Delivery, DeliveryStore, Status
 from reminderd.workspace import Workspace
 
 log = logging.getLogger("reminderd.web")
@@ -45,7 +45,8 @@ CALENDAR_PATH: Final = "/calendar.ics"
 ICS_TYPE: Final = "text/calendar; charset=utf-8"
 STATUS_TEMPLATE: Final = "status/index.html"
 AGENDA_DAYS: Final = 60
-OVERDUE_DAYS_BACK: Final = 90
+OVERDUE_DAYS_BACK: Final = 90  # the status page lists unfinished tasks this far back
+TITLE_DAYS_AHEAD: Final = 120  # delivery rows name items this far ahead (else their key)
 
 # --- the published feeds -----------------------------------------------------------------
 
@@ -353,30 +354,34 @@ def status_info(ws: Workspace, now: datetime, store: DeliveryStore | None,
     the thread that opened them, so call it where the store is used). Store errors do not
     raise: they come back as ``store_ok=False`` with the reason."""
     if tokens is None:
-        from reminderd.mail_setup import feed_tokens
         tokens = feed_tokens(ws)
     today = ws.local_today(now)
     names = {a.id: a.name for a in ws.plans.agencies}
-    upcoming = ws.occurrences(today, today + timedelta(days=AGENDA_DAYS - 1))
+    # one expansion: overdue items, the agenda, and the titles of recent deliveries (whose
+    # reminders go out up to ~90 days ahead of their item)
+    nearby = ws.occurrences(today - timedelta(days=OVERDUE_DAYS_BACK),
+                            today + timedelta(days=TITLE_DAYS_AHEAD))
+    last_day = today + timedelta(days=AGENDA_DAYS - 1)
     by_agency: dict[str, list[AgendaItem]] = {a: [] for a in names}
-    for occ in upcoming:
+    for occ in nearby:
+        if not today <= occ.date <= last_day:
+            continue
         roles = [(a, ROLE_LABELS[Role.LEAD]) for a in occ.lead]
         roles += [(a, ROLE_LABELS[Role.SUPPORT]) for a in occ.support if a not in occ.lead]
         if occ.coordinator and occ.coordinator not in occ.lead + occ.support:
             roles.append((occ.coordinator, ROLE_LABELS[Role.COORDINATOR]))
         for agency, role in roles:
             by_agency.setdefault(agency, []).append(_agenda_item(occ, today, role, names))
-    past = ws.occurrences(today - timedelta(days=OVERDUE_DAYS_BACK), today - timedelta(days=1))
-    overdue = tuple(_agenda_item(o, today, "", names) for o in past
+    overdue = tuple(_agenda_item(o, today, "", names) for o in nearby
                     if o.kind in TASK_KINDS and o.done is None and o.date < today)
     agencies = tuple(
         AgencyStatus(id=a.id, name=a.name, feed_url=agency_feed_url(ws, tokens, a.id),
                      webcal_url=webcal(agency_feed_url(ws, tokens, a.id)),
                      items=tuple(by_agency.get(a.id, ())))
         for a in ws.plans.agencies)
-    titles = {o.key: o.title for o in (*past, *upcoming)}
+    titles = {o.key: o.title for o in nearby}
 
-    def row(d: Any) -> DeliveryRow:
+    def row(d: Delivery) -> DeliveryRow:
         return DeliveryRow(key=d.key, agency=names.get(d.agency, d.agency),
                            title=titles.get(d.occurrence_key, d.occurrence_key),
                            kind=str(d.kind), status=str(d.status), due=_local(d.due, ws),
@@ -393,14 +398,12 @@ def status_info(ws: Workspace, now: datetime, store: DeliveryStore | None,
         try:
             store.ping()
             counts.update({str(k): v for k, v in store.counts().items()})
-            rows = store.deliveries(limit=500)
-            done = [d for d in rows if d.status in (Status.SENT, Status.FAILED, Status.RETRYING)
-                    or d.uncertain]
-            done.sort(key=lambda d: d.updated_at, reverse=True)
-            recent = tuple(row(d) for d in done[:recent_limit])
             bad = store.deliveries(Status.FAILED, limit=recent_limit)
             bad += store.deliveries(Status.RETRYING, limit=recent_limit)
-            bad.sort(key=lambda d: d.updated_at, reverse=True)
+            done = store.deliveries(Status.SENT, limit=recent_limit) + bad
+            for found in (bad, done):
+                found.sort(key=lambda d: (d.updated_at, d.key), reverse=True)
+            recent = tuple(row(d) for d in done[:recent_limit])
             failures = tuple(row(d) for d in bad[:recent_limit])
         except Exception as exc:  # any backend error means "unreachable" for the admin
             store_ok, reason = False, " ".join(f"{type(exc).__name__}: {exc}".split())
@@ -605,7 +608,9 @@ class _StatusPage:
     def __init__(self, templates: Path) -> None:
         self.env = _environment(templates)
         self.template: jinja2.Template | None = None
-        self.cache: tuple[int, str] | None = None
+        # (status, published, template problems) -> page; the objects are kept (not their
+        # ids) so that a new status can never be mistaken for a freed one
+        self.cache: tuple[StatusInfo | None, Published | None, list[str], str] | None = None
 
     def render(self, status: StatusInfo | None, published: Published | None) -> str:
         problems: list[str] = []
@@ -619,12 +624,13 @@ class _StatusPage:
         if self.template is None:
             raise web.HTTPInternalServerError(text="status page template missing or broken: "
                                               + "; ".join(problems))
-        key = hash((id(status), id(published), tuple(problems)))
-        if self.cache is not None and self.cache[0] == key:
-            return self.cache[1]
+        cache = self.cache
+        if (cache is not None and cache[0] is status and cache[1] is published
+                and cache[2] == problems):
+            return cache[3]
         html = self.template.render(status=status, published=published,
                                     template_problems=problems)
-        self.cache = (key, html)
+        self.cache = (status, published, problems, html)
         return html
 
 
@@ -685,7 +691,7 @@ def make_app(state: WebState, *, templates: Path) -> web.Application:
             "X-Content-Type-Options": "nosniff",
         })
 
-    app = web.Application(handler_args={"max_field_size": 8190})
+    app = web.Application()
     app.router.add_get(CALENDAR_PATH, calendar)
     app.router.add_get("/feeds/{token}.ics", agency_feed)
     app.router.add_get("/healthz", healthz)
@@ -699,12 +705,11 @@ async def start_site(app: web.Application, host: str, port: int) -> web.AppRunne
     off: a feed request is logged only through the counters in /metrics."""
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
-    await site.start()
-    if os.environ.get("SNDBUF"):
-        import socket as _s
-        for sock in site._server.sockets:
-            sock.setsockopt(_s.SOL_SOCKET, _s.SO_SNDBUF, int(os.environ["SNDBUF"]))
+    try:
+        await web.TCPSite(runner, host, port, reuse_address=True).start()
+    except BaseException:
+        await runner.cleanup()  # e.g. the port is taken: leave nothing half-started
+        raise
     log.info("web.listening %s", " ".join(_address(a) for a in runner.addresses))
     return runner
 

@@ -30,11 +30,10 @@ import icalendar
 import pytest
 from smtp_server import Recorder, ThreadedSmtpServer, free_port
 
-from reminderd import sendpass
 from reminderd.cli import main
 from reminderd.mail_setup import build_mailer
 from reminderd.mailer import message_id_for
-from reminderd.sendpass import LEASE, SKIP_UNPLANNED, PassReport, run_pass
+from reminderd.sendpass import SKIP_UNPLANNED, PassReport, run_pass
 from reminderd.store import Delivery, DeliveryStore, Status, open_store
 from reminderd.workspace import load_workspace
 
@@ -91,7 +90,8 @@ def key(ident: str, deadline: str, step: str, agency: str) -> str:
 class Env:
     """One reminderd installation in a temporary folder, talking to the test relay."""
 
-    def __init__(self, folder: Path, port: int, plans: dict[str, Any] | Path) -> None:
+    def __init__(self, folder: Path, port: int, plans: dict[str, Any] | Path,
+                 extra_config: str = "") -> None:
         self.folder = folder
         self.plans = folder / "plans.yaml" if isinstance(plans, dict) else plans
         if isinstance(plans, dict):
@@ -104,7 +104,8 @@ class Env:
             f"var_dir: {folder}/var\n"
             "mail:\n"
             '  from: "Sở Ngoại vụ <lich@songoaivu.example>"\n'
-            f"  smtp: {{host: 127.0.0.1, port: {port}, security: none, timeout_seconds: 5}}\n",
+            f"  smtp: {{host: 127.0.0.1, port: {port}, security: none, timeout_seconds: 5}}\n"
+            + extra_config,
             encoding="utf-8")
         self.rng = random.Random(20251015)
         self.reload()
@@ -347,8 +348,8 @@ def test_seed_dry_run_prints_who_gets_what_and_changes_nothing(
     assert lines[0] == f"dry run at {SEED_NOW.isoformat()}: would send 2 message(s)"
     assert "Sở Ngoại vụ tỉnh Bắc Giang (bg-songoaivu): 3 mục" in lines
     assert "Văn phòng UBND tỉnh Bắc Giang (bg-vp-ubnd): 2 mục" in lines
-    assert sum(1 for line in lines if line.startswith("  14/08/2022 [lead] Gửi thư")) == 2
-    assert sum(1 for line in lines if line.startswith("  15/08/2022 [support] Quốc khánh")) == 1
+    assert sum(1 for line in lines if line.startswith("  14/08/2022 [chủ trì] Gửi thư")) == 2
+    assert sum(1 for line in lines if line.startswith("  15/08/2022 [phối hợp] Quốc khánh")) == 1
     assert seed.counts() == counts and seed.rows() == rows  # not even updated_at moved
     assert relay.handler.connections == connections
     assert len(relay.handler.delivered) == delivered
@@ -434,7 +435,7 @@ def test_outage_beyond_the_catch_up_window(make_env: MakeEnv, relay: ThreadedSmt
     # Thursday's overdue notices are sent late
     back = env.run(at(2025, 10, 18))
     assert back.skipped == {SKIP_CATCH_UP: 1}
-    assert (back.messages, back.sent, back.late, back.failed) == (2, 2, 2, 1)
+    assert (back.messages, back.sent, back.late, back.gave_up, back.failed) == (2, 2, 2, 1, 0)
     skipped = env.store.deliveries(Status.SKIPPED)
     assert [(d.key, d.last_error, d.attempts) for d in skipped] == [(A_1WD, SKIP_CATCH_UP, 0)]
     gave_up = env.store.deliveries(Status.FAILED)
@@ -746,12 +747,14 @@ def test_partial_recipient_refusal_is_sent_and_recorded(
 
 
 def test_a_long_pass_extends_its_lease_as_it_goes(
-        make_env: MakeEnv, relay: ThreadedSmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, relay: ThreadedSmtpServer) -> None:
     """The claim's lease is extended by the time actually spent (the pass's ``now`` is fixed),
     so that a slow pass keeps its claim and no other replica takes the rows over. (The
-    extension is due every minute; here every 0.2 s, with a relay taking 0.25 s a message.)"""
-    monkeypatch.setattr(sendpass, "HEARTBEAT_EVERY", timedelta(seconds=0.2))
-    env = fault_env(make_env, relay.port)
+    extension is due after a quarter of the lease: here a 2 s lease, so every 0.5 s, with a
+    relay taking 0.25 s a message.)"""
+    env = Env(tmp_path, relay.port, fault_plans(),
+              extra_config="delivery: {lease_seconds: 2, send_timeout_seconds: 1}\n")
+    env.run(at(2025, 10, 13))
     database = env.folder / "r.db"
     seen: list[list[datetime]] = []
 
@@ -764,9 +767,9 @@ def test_a_long_pass_extends_its_lease_as_it_goes(
     relay.handler.on_data = look
     relay.handler.data_delay = 0.25
     assert env.run(DUE).sent == 3
-    claimed_until = DUE + LEASE
+    claimed_until = DUE + timedelta(seconds=2)
     assert [len(s) for s in seen] == [3, 2, 1]
     assert seen[0] == [claimed_until] * 3
-    assert seen[1][0] >= claimed_until + timedelta(seconds=0.25)
+    assert seen[1] == [claimed_until] * 2  # 0.25 s in: no extension yet
     assert seen[2][0] >= claimed_until + timedelta(seconds=0.5)
     assert all(r.lease_until is None for r in env.rows().values())

@@ -108,7 +108,7 @@ def store(store_url: str) -> Iterator[DeliveryStore]:
 def test_migrate_twice_is_a_no_op(store: DeliveryStore, store_url: str,
                                   open_more: Callable[[], DeliveryStore]) -> None:
     versions = raw(store_url, "SELECT version, name FROM schema_version ORDER BY version")
-    assert versions == [(1, "deliveries"), (2, "feed_items")]
+    assert versions == [(1, "deliveries"), (2, "feed_items"), (3, "inflight")]
     store.materialize([planned(K1)], T0)
     store.migrate()
     open_more().migrate()
@@ -135,7 +135,8 @@ def test_concurrent_first_migrations_agree(store_url: str,
     for t in threads:
         t.join(60)
     assert errors == []
-    assert raw(store_url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
+    assert raw(store_url, "SELECT version FROM schema_version ORDER BY version") == [
+        (1,), (2,), (3,)]
 
 
 def test_a_schema_newer_than_the_code_is_refused(store: DeliveryStore, store_url: str) -> None:
@@ -198,12 +199,15 @@ def test_claim_takes_only_due_rows(store: DeliveryStore) -> None:
     assert later.token != claim.token
 
 
-def test_claim_limit_takes_the_earliest(store: DeliveryStore) -> None:
-    store.materialize([planned(k, T0 - timedelta(minutes=n))
-                       for n, k in enumerate([K1, K2, K3, K4, K5])], T0)
-    first = store.claim_due(T0, "a", LEASE, limit=2)
-    assert [d.key for d in first.deliveries] == [K5, K4]  # earliest due first, sorted by due
-    assert len(store.claim_due(T0, "a", LEASE, limit=10).deliveries) == 3
+def test_claim_limit_takes_whole_agencies_in_order(store: DeliveryStore) -> None:
+    """Claims go by agency, so a batch holds each agency's due rows together (one digest)."""
+    rows = [(name, key(n, agency=name)) for name in ("b", "a", "c") for n in range(2)]
+    store.materialize([planned(k, T0 - timedelta(minutes=i), agency=name)
+                       for i, (name, k) in enumerate(rows)], T0)
+    first = store.claim_due(T0, "w", LEASE, limit=4)
+    assert sorted(d.agency for d in first.deliveries) == ["a", "a", "b", "b"]
+    assert [d.due for d in first.deliveries] == sorted(d.due for d in first.deliveries)
+    assert {d.agency for d in store.claim_due(T0, "w", LEASE, limit=10).deliveries} == {"c"}
 
 
 def test_concurrent_claimers_never_share_a_row(store: DeliveryStore,
@@ -255,7 +259,7 @@ def test_expired_lease_is_taken_over_uncertain_and_fenced(
     second = replica_b.claim_due(later, "replica-b", LEASE)
     [row] = second.deliveries
     assert (row.uncertain, row.attempts, row.owner, row.token) == (
-        True, 2, "replica-b", second.token)
+        False, 2, "replica-b", second.token)  # claimed, but its send had not begun
     assert second.token != first.token
     # The first owner wakes up: every fenced call changes nothing.
     assert store.heartbeat(first, later + LEASE) == 0
@@ -269,7 +273,27 @@ def test_expired_lease_is_taken_over_uncertain_and_fenced(
     final = store.lookup([K1])[K1]
     assert (final.status, final.message_id, final.recipients, final.sent_at) == (
         Status.SENT, "<b@x>", "b@x", later)
-    assert (final.uncertain, final.attempts, final.lease_until) == (True, 2, None)
+    assert (final.uncertain, final.attempts, final.lease_until) == (False, 2, None)
+
+
+def test_takeover_of_a_send_in_flight_is_uncertain(
+        store: DeliveryStore, open_more: Callable[[], DeliveryStore]) -> None:
+    store.materialize([planned(K1), planned(K2)], T0)
+    first = store.claim_due(T0, "replica-a", LEASE)
+    assert store.mark_inflight(first, [K1]) == 1  # the SMTP transaction for K1 began
+    later = T0 + LEASE + SECOND
+    second = open_more().claim_due(later, "replica-b", LEASE)
+    assert {d.key: d.uncertain for d in second.deliveries} == {K1: True, K2: False}
+    assert store.mark_inflight(first, [K2]) == 0  # fenced like every other mark
+
+
+def test_marks_clear_inflight(store: DeliveryStore) -> None:
+    store.materialize([planned(K1)], T0)
+    claim = claim_one(store, K1)
+    store.mark_inflight(claim, [K1])
+    store.mark_retry(claim, [K1], T0, "421", T0)
+    again = store.claim_due(T0 + 2 * LEASE, "b", LEASE)
+    assert [d.uncertain for d in again.deliveries] == [False]
 
 
 def test_heartbeat_extends_the_lease(store: DeliveryStore) -> None:
@@ -396,11 +420,22 @@ def test_release_gives_rows_back_as_they_were(store: DeliveryStore) -> None:
 
 def test_release_after_a_takeover_stays_uncertain(store: DeliveryStore) -> None:
     store.materialize([planned(K1)], T0)
-    claim_one(store, K1, owner="dead")
+    dead = claim_one(store, K1, owner="dead")
+    store.mark_inflight(dead, [K1])
     takeover = claim_one(store, K1, now=T0 + 2 * LEASE, owner="b")
     assert store.release(takeover, [K1]) == 1
     row = store.lookup([K1])[K1]
     assert (row.status, row.uncertain, row.attempts) == (Status.RETRYING, True, 1)
+
+
+def test_release_of_a_send_in_flight_is_uncertain(store: DeliveryStore) -> None:
+    store.materialize([planned(K1), planned(K2)], T0)
+    claim = store.claim_due(T0, "a", LEASE)
+    store.mark_inflight(claim, [K1])
+    assert store.release(claim, [K1, K2]) == 2
+    rows = store.lookup([K1, K2])
+    assert (rows[K1].uncertain, rows[K2].uncertain) == (True, False)
+    assert rows[K2].status is Status.PENDING
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -514,3 +514,13 @@ def test_accepts_gzip() -> None:
     assert not web.accepts_gzip("gzip;q=0, *;q=1")
     assert not web.accepts_gzip("gzip;q=0.000")
     assert not web.accepts_gzip("br")
+
+
+def test_start_site_on_a_taken_port_fails_cleanly(server: Server) -> None:
+    async def attempt() -> None:
+        app = web.make_app(web.WebState(), templates=TEMPLATES)
+        await web.start_site(app, "127.0.0.1", server.port)
+
+    with pytest.raises(OSError):
+        asyncio.run(attempt())
+    assert server.get("/calendar.ics").status == 200  # the first server is unaffected

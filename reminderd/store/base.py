@@ -104,6 +104,9 @@ class DeliveryStore(Protocol):
         self, now: datetime, owner: str, lease: timedelta, limit: int = 10_000
     ) -> Claim: ...
     def heartbeat(self, claim: Claim, lease_until: datetime) -> int: ...
+    def mark_inflight(self, claim: Claim, keys: Sequence[str]) -> int:
+        """Just before the message goes to SMTP: a takeover after this is uncertain."""
+        ...
     def mark_sent(
         self, claim: Claim, keys: Sequence[str], now: datetime, message_id: str, recipients: str
     ) -> int: ...
@@ -146,8 +149,8 @@ TIMESTAMP_COLUMNS = frozenset(
 # back; a row taken over from a dead owner comes back as retrying.
 CLAIM_ASSIGNMENTS = """
     claimed_from = CASE WHEN status = 'sending' THEN 'retrying' ELSE status END,
-    uncertain = (uncertain OR status = 'sending'),
-    status = 'sending', attempts = attempts + 1"""
+    uncertain = (uncertain OR (status = 'sending' AND inflight = 1)),
+    inflight = 0, status = 'sending', attempts = attempts + 1"""
 
 
 def utc(value: datetime) -> datetime:
@@ -181,6 +184,9 @@ def delivery_from_row(
 
 # Claimed rows handed back unsent (release, mark_skipped): that claim's attempt did not happen.
 UNCLAIM_ASSIGNMENTS = "claimed_from = NULL, owner = NULL, token = NULL, attempts = attempts - 1"
+# Given back unsent; a send that had begun leaves the row uncertain.
+RELEASE_ASSIGNMENTS = ("status = COALESCE(claimed_from, 'retrying'),"
+                       " uncertain = (uncertain OR inflight = 1), " + UNCLAIM_ASSIGNMENTS)
 
 
 def sort_claimed(rows: list[Delivery]) -> list[Delivery]:

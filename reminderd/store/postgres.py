@@ -32,6 +32,7 @@ from psycopg.rows import dict_row
 from reminderd.store.base import (
     CLAIM_ASSIGNMENTS,
     OPEN,
+    RELEASE_ASSIGNMENTS,
     SELECT_COLUMNS,
     UNCLAIM_ASSIGNMENTS,
     Claim,
@@ -142,7 +143,7 @@ class PostgresStore:
     def _fenced(self, claim: Claim, keys: Sequence[str], sets: str, **params: Any) -> int:
         if not keys:
             return 0
-        query = f"UPDATE deliveries SET {sets}, lease_until = NULL WHERE {_FENCE}"
+        query = f"UPDATE deliveries SET {sets}, lease_until = NULL, inflight = 0 WHERE {_FENCE}"
         return self._update(query, {**params, "keys": list(keys), "token": claim.token})
 
     @staticmethod
@@ -215,7 +216,7 @@ class PostgresStore:
             " WHERE key IN (SELECT key FROM deliveries"
             "  WHERE (status IN ('pending', 'retrying') AND next_attempt <= %(now)s)"
             "     OR (status = 'sending' AND lease_until < %(now)s)"
-            "  ORDER BY next_attempt, key LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
+            "  ORDER BY agency, key LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
             f" RETURNING {SELECT_COLUMNS}",
             {"now": utc(now), "owner": owner, "token": token,
              "lease_until": utc(now + lease), "limit": limit},
@@ -228,6 +229,12 @@ class PostgresStore:
             " WHERE owner = %(owner)s AND token = %(token)s AND status = 'sending'",
             {"lease_until": utc(lease_until), "owner": claim.owner, "token": claim.token},
         )
+
+    def mark_inflight(self, claim: Claim, keys: Sequence[str]) -> int:
+        if not keys:
+            return 0
+        return self._update(f"UPDATE deliveries SET inflight = 1 WHERE {_FENCE}",
+                            {"keys": list(keys), "token": claim.token})
 
     def mark_sent(
         self, claim: Claim, keys: Sequence[str], now: datetime, message_id: str, recipients: str
@@ -278,7 +285,7 @@ class PostgresStore:
 
     def release(self, claim: Claim, keys: Sequence[str]) -> int:
         return self._fenced(
-            claim, keys, f"status = COALESCE(claimed_from, 'retrying'), {UNCLAIM_ASSIGNMENTS}"
+            claim, keys, RELEASE_ASSIGNMENTS
         )
 
     def skip(self, keys: Sequence[str], now: datetime, reason: str) -> int:

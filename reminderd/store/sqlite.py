@@ -25,6 +25,7 @@ from typing import Any
 from reminderd.store.base import (
     CLAIM_ASSIGNMENTS,
     OPEN,
+    RELEASE_ASSIGNMENTS,
     SELECT_COLUMNS,
     UNCLAIM_ASSIGNMENTS,
     Claim,
@@ -46,7 +47,10 @@ BUSY_TIMEOUT_MS = 10_000
 # Primary result codes that mean "the database cannot be used right now", not "a bug".
 _UNAVAILABLE = {5: "busy", 6: "locked", 10: "I/O error", 13: "disk full", 14: "cannot open"}
 _IN_KEYS = "key IN (SELECT value FROM json_each(:keys))"
-_FENCE = f"{_IN_KEYS} AND token = :token AND status = 'sending'"
+# `+status`: keeps SQLite from planning the fenced update on the (status, next_attempt)
+# index, which scanned every claimed row per mark (10 ms at 10k claimed); by primary key
+# it is 0.2 ms.
+_FENCE = f"{_IN_KEYS} AND token = :token AND +status = 'sending'"
 
 
 def ts(value: datetime) -> str:
@@ -108,7 +112,7 @@ class SqliteStore:
     def _fenced(self, claim: Claim, keys: Sequence[str], sets: str, **params: Any) -> int:
         if not keys:
             return 0
-        sql = f"UPDATE deliveries SET {sets}, lease_until = NULL WHERE {_FENCE}"
+        sql = f"UPDATE deliveries SET {sets}, lease_until = NULL, inflight = 0 WHERE {_FENCE}"
         return self._update(sql, {**params, "keys": json.dumps(list(keys)), "token": claim.token})
 
     @staticmethod
@@ -175,7 +179,7 @@ class SqliteStore:
                 " WHERE key IN (SELECT key FROM deliveries"
                 "  WHERE (status IN ('pending', 'retrying') AND next_attempt <= :now)"
                 "     OR (status = 'sending' AND lease_until < :now)"
-                "  ORDER BY next_attempt, key LIMIT :limit)"
+                "  ORDER BY agency, key LIMIT :limit)"
                 f" RETURNING {SELECT_COLUMNS}",
                 params,
             ).fetchall()
@@ -187,6 +191,12 @@ class SqliteStore:
             " WHERE owner = :owner AND token = :token AND status = 'sending'",
             {"lease_until": ts(lease_until), "owner": claim.owner, "token": claim.token},
         )
+
+    def mark_inflight(self, claim: Claim, keys: Sequence[str]) -> int:
+        if not keys:
+            return 0
+        return self._update(f"UPDATE deliveries SET inflight = 1 WHERE {_FENCE}",
+                            {"keys": json.dumps(list(keys)), "token": claim.token})
 
     def mark_sent(
         self, claim: Claim, keys: Sequence[str], now: datetime, message_id: str, recipients: str
@@ -237,7 +247,7 @@ class SqliteStore:
 
     def release(self, claim: Claim, keys: Sequence[str]) -> int:
         return self._fenced(
-            claim, keys, f"status = COALESCE(claimed_from, 'retrying'), {UNCLAIM_ASSIGNMENTS}"
+            claim, keys, RELEASE_ASSIGNMENTS
         )
 
     def skip(self, keys: Sequence[str], now: datetime, reason: str) -> int:
