@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reminderd.clock import Clock
 from reminderd.service import Service, StartError
-from reminderd.web import WebState, make_app, start_site
+from reminderd.web import WebState, bound_port, make_app, start_site
 
 log = logging.getLogger("reminderd.daemon")
 
@@ -49,7 +49,7 @@ async def run_daemon(config_path: Path, clock_start: datetime | None = None) -> 
     host, port = settings.listen
     app = make_app(state, templates=settings.templates)
     runner = await start_site(app, host, port)
-    bound = _bound_port(runner) or port
+    bound = bound_port(runner)
     print(f"reminderd: serving on http://{host}:{bound}/ (status page)", flush=True)
     print(f"  whole calendar: {settings.public_url}/calendar.ics", flush=True)
     print(f"  health: http://{host}:{bound}/healthz  metrics: http://{host}:{bound}/metrics",
@@ -69,10 +69,3 @@ async def run_daemon(config_path: Path, clock_start: datetime | None = None) -> 
     log.info("daemon.stopped")
     return 0
 
-
-def _bound_port(runner: object) -> int | None:
-    for site in getattr(runner, "sites", []):
-        server = getattr(site, "_server", None)
-        for sock in getattr(server, "sockets", None) or []:
-            return int(sock.getsockname()[1])
-    return None

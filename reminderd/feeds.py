@@ -67,6 +67,7 @@ class Feeds:
             changed = {k: v for k, v in rows.items() if previous.get(k) != v}
             if changed:
                 store.save_feed_items(changed)
+                rows = store.load_feed_items()  # another replica may have recorded it first
         return {key: Revision(seq, changed_at) for key, (_, seq, changed_at) in rows.items()}
 
     def _builder_for(self, now: datetime, store: DeliveryStore | None

@@ -262,9 +262,10 @@ class Service:
             feedset = current.feeds.build(now, None)
             log.warning("feeds.store_unavailable error=%s", exc)
         tokens = feed_tokens(current.ws)
-        self.state.published = publish(feedset, tokens, self.state.published, now)
+        previous = self.state.published
+        self.state.published = publish(feedset, tokens, previous, now)
         export_dir = current.ws.settings.export_dir
-        if export_dir is not None:
+        if export_dir is not None and self.state.published is not previous:
             export(self.state.published, export_dir)
         self.refresh_status()
 

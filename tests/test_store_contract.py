@@ -438,6 +438,19 @@ def test_release_of_a_send_in_flight_is_uncertain(store: DeliveryStore) -> None:
     assert rows[K2].status is Status.PENDING
 
 
+def test_feed_items_first_writer_wins(store: DeliveryStore,
+                                      open_more: Callable[[], DeliveryStore]) -> None:
+    """Two replicas that see the same change record one row, so their feeds agree."""
+    store.save_feed_items({"a": ("h0", 0, T0)})
+    store.save_feed_items({"a": ("h1", 1, T0 + SECOND)})  # replica A
+    open_more().save_feed_items({"a": ("h1", 1, T0 + 2 * SECOND)})  # replica B, later
+    assert store.load_feed_items() == {"a": ("h1", 1, T0 + SECOND)}
+    store.save_feed_items({"a": ("h2", 1, T0 + 3 * SECOND)})  # stale sequence: refused
+    assert store.load_feed_items() == {"a": ("h1", 1, T0 + SECOND)}
+    store.save_feed_items({"a": ("h2", 2, T0 + 3 * SECOND)})
+    assert store.load_feed_items() == {"a": ("h2", 2, T0 + 3 * SECOND)}
+
+
 # -- reading ---------------------------------------------------------------------------------
 
 

@@ -336,7 +336,10 @@ class PostgresStore:
                 " SELECT * FROM unnest(%(keys)s::text[], %(hashes)s::text[],"
                 "  %(sequences)s::integer[], %(changed)s::timestamptz[])"
                 " ON CONFLICT (key) DO UPDATE SET hash = excluded.hash,"
-                " sequence = excluded.sequence, changed = excluded.changed",
+                " sequence = excluded.sequence, changed = excluded.changed"
+                # first writer wins: replicas that saw the same change agree on its row
+                " WHERE feed_items.hash <> excluded.hash"
+                " AND excluded.sequence > feed_items.sequence",
                 {"keys": list(rows), "hashes": [h for h, _, _ in rows.values()],
                  "sequences": [s for _, s, _ in rows.values()],
                  "changed": [utc(c) for _, _, c in rows.values()]},

@@ -298,7 +298,10 @@ class SqliteStore:
             conn.executemany(
                 "INSERT INTO feed_items (key, hash, sequence, changed) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET hash = excluded.hash,"
-                " sequence = excluded.sequence, changed = excluded.changed",
+                " sequence = excluded.sequence, changed = excluded.changed"
+                # first writer wins: replicas that saw the same change agree on its row
+                " WHERE feed_items.hash <> excluded.hash"
+                " AND excluded.sequence > feed_items.sequence",
                 values,
             )
 
