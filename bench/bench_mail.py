@@ -23,16 +23,16 @@ It prints messages/s (= reminders/s here) for each and the ratio pass/bare. Targ
 Machines here are shared and noisy: compare the ratio, not the seconds.
 
 Where the time goes (cProfile, 10,000 messages): the SQLite store's fenced updates
-(``mark_sent`` & co., ``WHERE key IN (json_each) AND token = ? AND status = 'sending'``) are
-planned on the ``deliveries_claim (status, next_attempt)`` index, so each mark scans every row
-still claimed: O(n) per message, O(n^2) per pass (1.7 ms a mark with 1,000 rows claimed,
-~10 ms with 10,000). ``--what-if-fence-by-key`` patches that condition, in this process only,
-to ``+status = 'sending'`` (the unary plus keeps SQLite off the status index; it then finds
-the rows by primary key: 0.2 ms a mark, the fsync of synchronous=FULL included), to show
-what the store change would buy. After that the pass spends per message, besides the SMTP
-exchange the bare loop also does: the durable mark (~0.2-0.5 ms), rendering (~0.1 ms), the
-.ics (~0.05 ms), building the MIME bytes (~0.1 ms, mostly the RFC 2047 subject) and the
-transport's own checks (~0.2 ms), all in sequence with the network round trips.
+(``mark_sent`` & co.) were once planned on the ``deliveries_claim (status, next_attempt)``
+index, so each mark scanned every row still claimed: O(n) per message, O(n^2) per pass
+(1.7 ms a mark with 1,000 rows claimed, ~10 ms with 10,000). The store now writes
+``+status = 'sending'`` (the unary plus keeps SQLite off the status index; it finds the rows
+by primary key: 0.2 ms a mark, the fsync of synchronous=FULL included); the
+``--what-if-fence-by-key`` switch that patched this in to measure it is gone with it. The
+pass spends per message, besides the SMTP exchange the bare loop also does: the durable mark
+(~0.2-0.5 ms), rendering (~0.1 ms), the .ics (~0.05 ms), building the MIME bytes (~0.1 ms,
+mostly the RFC 2047 subject) and the transport's own checks (~0.2 ms), all in sequence with
+the network round trips.
 """
 
 from __future__ import annotations
@@ -222,19 +222,8 @@ def main() -> None:
     parser.add_argument("--agencies", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=2, help="repeat bare/pass (best kept)")
     parser.add_argument("--profile", type=Path, help="write a cProfile of one warm pass here")
-    parser.add_argument("--what-if-fence-by-key", action="store_true",
-                        help="WHAT-IF, not the shipped code: run the SQLite store's fenced "
-                        "updates (mark_*) with '+status' so SQLite finds rows by primary key "
-                        "instead of scanning every row in 'sending' (see the module notes)")
     args = parser.parse_args()
     n = args.agencies
-    if args.what_if_fence_by_key:
-        from reminderd.store import sqlite as sqlite_store
-
-        sqlite_store._FENCE = (
-            f"{sqlite_store._IN_KEYS} AND token = :token AND +status = 'sending'")
-        print("WHAT-IF: SqliteStore fenced updates patched to search by primary key")
-
     sink = Sink.start()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-mail-") as tmp:

@@ -54,6 +54,16 @@ def _load(args: argparse.Namespace) -> Workspace:
     return load_workspace(Path(args.config))
 
 
+def _agency_arg(ws: Workspace, ref: str | None) -> str | None:
+    """--agency: an id or any alias; a usage error with a suggestion otherwise."""
+    if not ref:
+        return None
+    try:
+        return resolve_agency(ws.plans, ref)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _today(ws: Workspace, args: argparse.Namespace) -> date:
     if getattr(args, "from_date", None):
         try:
@@ -178,12 +188,7 @@ def cmd_agenda(args: argparse.Namespace) -> int:
     ws = _load(args)
     if args.days < 1:
         raise UsageError("--days must be at least 1")
-    agency = None
-    if args.agency:
-        try:
-            agency = resolve_agency(ws.plans, args.agency)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    agency = _agency_arg(ws, args.agency)
     start = _today(ws, args)
     items = agenda_items(ws, start, args.days, agency)
     if args.json:
@@ -218,12 +223,7 @@ def open_workspace_store(ws: Workspace, *, lock: bool) -> DeliveryStore:
 
 def cmd_ics(args: argparse.Namespace) -> int:
     ws = _load(args)
-    agency = None
-    if args.agency:
-        try:
-            agency = resolve_agency(ws.plans, args.agency)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    agency = _agency_arg(ws, args.agency)
     store = open_workspace_store(ws, lock=False)
     try:
         feeds = Feeds(ws)

@@ -324,6 +324,29 @@ def _read_value(spec: Setting, node: yaml.Node, file: str, problems: list[Proble
     return out if spec.is_list else out[0]
 
 
+MAX_CONFIG_DEPTH = 20  # the config needs 3 levels
+
+
+def _too_deep(text: str, file: str) -> Problem:
+    """Where the config nests too deeply to compose: the first collection deeper than
+    MAX_CONFIG_DEPTH, found from the parser's events (the parser does not recurse)."""
+    message = (f"the config nests deeper than {MAX_CONFIG_DEPTH} levels (it needs 3): check "
+               "the brackets and the indentation here")
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                mark = event.start_mark
+                if depth > MAX_CONFIG_DEPTH and mark is not None:
+                    return Problem(file, mark.line + 1, mark.column + 1, message)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return Problem(file, 1, 1, message)
+
+
 def load_settings(path: Path | None) -> Settings:
     """Read the config file (or the embedded defaults when ``path`` is None)."""
     problems: list[Problem] = []
@@ -346,6 +369,8 @@ def load_settings(path: Path | None) -> Settings:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             raise ConfigError([Problem(file, line, col, f"YAML syntax: {exc.problem}")]) from None
+        except RecursionError:  # PyYAML's composer recurses once per level of nesting
+            raise ConfigError([_too_deep(data.decode("utf-8"), file)]) from None
     values = _read_section(SCHEMA, node, file, problems, "")
     smtp_values = values["mail"].get("smtp")
     smtp = None

@@ -1,10 +1,11 @@
 """Reminder mail: Jinja2 rendering and MIME message building. No network, no disk writes.
 
 - :class:`Renderer` renders ``templates/mail/`` (subject.txt, digest.txt, digest.html and
-  one partial per reminder kind, ``_<kind>.txt``/``.html``) in a sandboxed environment with
-  StrictUndefined, autoescape for ``.html`` only and a cap on output size, because admins
-  edit the templates. Every template is compiled when the renderer is made; problems carry
-  the template's file and line (:class:`TemplateProblem`).
+  one partial per reminder kind, ``_<kind>.txt``/``.html``, which import shared macros from
+  ``_common.txt``/``.html``) in a sandboxed environment with StrictUndefined, autoescape
+  for ``.html`` only and a cap on output size, because admins edit the templates. Every
+  template is compiled when the renderer is made; problems carry the template's file and
+  line (:class:`TemplateProblem`).
 - :func:`build_message` makes the bytes to send: multipart/alternative (text + HTML), and
   the ``.ics`` attached; the subject encoded (RFC 2047) by compat32's
   ``email.header.Header``. On Python 3.11.7 ``EmailMessage(policy=SMTP)`` folds Vietnamese
@@ -35,6 +36,7 @@ from jinja2 import (
     StrictUndefined,
     Template,
     TemplateError,
+    TemplateNotFound,
     TemplateSyntaxError,
     select_autoescape,
 )
@@ -58,6 +60,7 @@ __all__ = [
 
 MAIN_TEMPLATES = ("subject.txt", "digest.txt", "digest.html")
 PARTIALS = tuple(f"_{kind}.{ext}" for kind in ReminderKind for ext in ("txt", "html"))
+SHARED = ("_common.txt", "_common.html")  # macros the partials import
 ATTACHMENT_NAME = "nhac-viec.ics"
 # Anything that can end a header line for some parser (str.splitlines() breaks on all of
 # these), and "=?" which starts an encoded word that could decode to one.
@@ -112,9 +115,11 @@ def _load(
     present = (sorted(p.name for p in template_dir.iterdir()
                       if p.is_file() and p.suffix in (".txt", ".html"))
                if template_dir.is_dir() else [])
-    for name in (*MAIN_TEMPLATES, *PARTIALS):
+    for name in (*MAIN_TEMPLATES, *PARTIALS, *SHARED):
         if name not in present:
-            hint = (" (every reminder kind needs a _<kind>.txt and a _<kind>.html partial)"
+            hint = (" (the _<kind> partials import their shared rows from it)"
+                    if name in SHARED else
+                    " (every reminder kind needs a _<kind>.txt and a _<kind>.html partial)"
                     if name.startswith("_") else "")
             problems.append(TemplateProblem(str(template_dir / name), 1,
                                             f"template missing{hint}"))
@@ -224,7 +229,12 @@ class Renderer:
             tb = tb.tb_next
         if isinstance(exc, TemplateSyntaxError) and exc.lineno:
             line = exc.lineno
-        message = str(exc) if isinstance(exc, TemplateError) else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, TemplateNotFound):
+            message = f"template {exc.name!r} not found (imported or included here)"
+        elif isinstance(exc, TemplateError):
+            message = str(exc)
+        else:
+            message = f"{type(exc).__name__}: {exc}"
         return TemplateProblem(file, line, message)
 
 

@@ -142,13 +142,16 @@ async def run_pass(
     if skipped_new:
         report.skipped[_skip_new_past()] = skipped_new
     limits = Limits.of(ws)
-    while claim := _claim_batch(store, now, owner, limits):
+    # `now` stays the pass's instant for what is due; leases follow the time actually spent
+    # (a pass longer than the lease must not claim rows whose lease has already run out)
+    started = time.monotonic()
+    while claim := _claim_batch(store, now, owner, limits, time.monotonic() - started):
         report.claimed += len(claim.deliveries)
         try:
             sendable = _triage(store, claim, by_key, now, catch_up, report)
             if sendable:
                 await _send(ws, store, mailer, claim, sendable, now, report,
-                            rng or random.Random(), limits)
+                            rng or random.Random(), limits, started)
         finally:
             # Whatever this claim did not mark (an error or a stop mid-pass) goes back now,
             # not after the lease; a send that had begun comes back uncertain.
@@ -170,14 +173,17 @@ class Limits:
                    float(d["send_timeout_seconds"]), int(d["claim_batch"]))
 
 
-def _claim_batch(store: DeliveryStore, now: datetime, owner: str, limits: Limits
-                 ) -> Claim | None:
+def _claim_batch(store: DeliveryStore, now: datetime, owner: str, limits: Limits,
+                 elapsed: float = 0.0) -> Claim | None:
     """Due rows, whole agencies at a time (claims go in agency order), or None when done.
 
     A full batch may end in the middle of an agency: its rows are given back so that the
-    agency gets one digest, from the next batch or from another replica.
+    agency gets one digest, from the next batch or from another replica. ``elapsed``: real
+    seconds since the pass's instant ``now``; the lease runs from the present, not from
+    ``now``.
     """
-    claim = store.claim_due(now, owner, limits.lease, limit=limits.batch)
+    lease = limits.lease + timedelta(seconds=elapsed)
+    claim = store.claim_due(now, owner, lease, limit=limits.batch)
     rows = claim.deliveries
     if not rows:
         return None
@@ -245,9 +251,9 @@ def _triage(store: DeliveryStore, claim: Claim, by_key: dict[str, Reminder], now
 async def _send(
     ws: Workspace, store: DeliveryStore, mailer: Mailer, claim: Claim,
     sendable: dict[str, list[tuple[Delivery, Reminder]]], now: datetime, report: PassReport,
-    rng: random.Random, limits: Limits,
+    rng: random.Random, limits: Limits, pass_started: float,
 ) -> None:
-    started = last_beat = time.monotonic()
+    last_beat = time.monotonic()
     agencies = ws.agencies()
     names = {a.id: a.name for a in ws.plans.agencies}
     transport = mailer.transport()
@@ -257,75 +263,146 @@ async def _send(
         for group in sendable.values():
             _retry(store, claim, group, now, f"cannot connect: {exc}", report, rng)
         return
-    try:
-        for agency_id in sorted(sendable):
-            group = sendable[agency_id]
-            agency = agencies[agency_id]
+    deferred: list[Callable[[], None]] = []
+    order = []
+    for agency_id in sorted(sendable):
+        group = sendable[agency_id]
+        if agencies[agency_id].emails:
+            order.append(group)
+        else:
             keys = [row.key for row, _ in group]
-            if not agency.emails:
-                report.skipped[SKIP_NO_ADDRESS] = report.skipped.get(SKIP_NO_ADDRESS, 0) + \
-                    store.mark_skipped(claim, keys, now, SKIP_NO_ADDRESS)
+            report.skipped[SKIP_NO_ADDRESS] = report.skipped.get(SKIP_NO_ADDRESS, 0) + \
+                store.mark_skipped(claim, keys, now, SKIP_NO_ADDRESS)
+
+    try:
+        for group in order:
+            agency = agencies[group[0][0].agency]
+            prepared = _prepare(ws, mailer, agency, group, names, now)
+            if isinstance(prepared, TemplateProblem):
+                _retry(store, claim, group, now, f"template: {prepared}", report, rng)
                 continue
-            await _send_digest(ws, store, mailer, transport, claim, agency, group, names,
-                               now, report, rng, limits.send_timeout)
-            # `now` is the pass's fixed instant: extend the lease by the time actually spent,
-            # or a long pass loses its claim to another replica and mail goes out twice
+            await _send_digest(store, mailer, transport, claim, prepared, group, now, report,
+                               rng, limits.send_timeout, deferred)
+            # `now` is the pass's fixed instant: extend the lease by the time actually spent
+            # since then (earlier batches included), or a long pass loses its claim to
+            # another replica and mail goes out twice
             clock = time.monotonic()
             if clock - last_beat >= limits.lease.total_seconds() / 4:  # lease left > 3/4
-                store.heartbeat(claim, now + timedelta(seconds=clock - started) + limits.lease)
+                store.heartbeat(claim,
+                                now + timedelta(seconds=clock - pass_started) + limits.lease)
                 last_beat = clock
     finally:
-        await transport.__aexit__(None, None, None)
+        try:
+            with store.atomic():
+                flush(deferred)  # even when interrupted: a message that went out is recorded
+        finally:
+            await transport.__aexit__(None, None, None)
 
 
-async def _send_digest(
-    ws: Workspace, store: DeliveryStore, mailer: Mailer, transport: Transport, claim: Claim,
-    agency: Agency, group: list[tuple[Delivery, Reminder]], names: dict[str, str],
-    now: datetime, report: PassReport, rng: random.Random, send_timeout: float,
-) -> None:
-    agency_id = agency.id
+@dataclass(frozen=True)
+class Prepared:
+    """One rendered digest, ready for SMTP."""
+
+    agency: Agency
+    reminders: list[Reminder]
+    keys: list[str]
+    message_id: str
+    message: bytes
+
+
+def _prepare(ws: Workspace, mailer: Mailer, agency: Agency,
+             group: list[tuple[Delivery, Reminder]], names: dict[str, str],
+             now: datetime) -> Prepared | TemplateProblem:
+    """Render and build one digest."""
     reminders = sorted((r for _, r in group), key=lambda r: (r.occurrence.date, r.key))
     keys = [r.key for r in reminders]
     try:
         mail = mailer.renderer.render(Digest(
-            agency=agency, reminders=reminders, now=now, feed_url=mailer.feed_url(agency_id),
+            agency=agency, reminders=reminders, now=now, feed_url=mailer.feed_url(agency.id),
             plan_names=names, is_working=ws.calendar(reminders[0].occurrence.date,
                                                     reminders[-1].occurrence.date).is_working,
         ))
-        message_id = message_id_for(keys, mailer.domain)
-        ics = mailer.attachment(agency_id, [r.occurrence for r in reminders], now)
-        message = build_message(mail, sender=mailer.sender, to=list(agency.emails),
-                                message_id=message_id, ics=ics, date=now)
     except TemplateProblem as exc:
-        _retry(store, claim, group, now, f"template: {exc}", report, rng)
+        return exc
+    message_id = message_id_for(keys, mailer.domain)
+    ics = mailer.attachment(agency.id, [r.occurrence for r in reminders], now)
+    message = build_message(mail, sender=mailer.sender, to=list(agency.emails),
+                            message_id=message_id, ics=ics, date=now)
+    return Prepared(agency, reminders, keys, message_id, message)
+
+
+async def _send_digest(
+    store: DeliveryStore, mailer: Mailer, transport: Transport, claim: Claim,
+    prepared: Prepared, group: list[tuple[Delivery, Reminder]], now: datetime,
+    report: PassReport, rng: random.Random, send_timeout: float,
+    deferred: list[Callable[[], None]],
+) -> None:
+    """Send one digest; its outcome is appended to ``deferred`` and written with the next
+    message's in-flight mark (or by ``flush`` at the end)."""
+    agency, reminders, keys = prepared.agency, prepared.reminders, prepared.keys
+    agency_id, message_id, message = agency.id, prepared.message_id, prepared.message
+    # One commit records the previous message's outcome and marks this one in flight (one
+    # durable commit per message, not two). From here a crash leaves these reminders
+    # uncertain. If the claim was lost (its lease ran out and another process took the rows
+    # over), that process sends them: never both.
+    with store.atomic():
+        flush(deferred)
+        taken = store.mark_inflight(claim, keys)
+    if taken < len(keys):
+        log.warning("mail.claim_lost agency=%s reminders=%d: not sent here", agency_id,
+                    len(keys))
         return
-    store.mark_inflight(claim, keys)  # from here a crash leaves these uncertain
     try:
         result = await asyncio.wait_for(
             transport.send(mailer.sender, list(agency.emails), message), send_timeout)
     except PermanentSendError as exc:
-        report.failed += store.mark_failed(claim, keys, now, str(exc))
+        failed = str(exc)
+        deferred.append(lambda: _failed(store, claim, keys, now, failed, report))
         log.warning("mail.failed agency=%s error=%s", agency_id, exc)
         return
     except (UncertainSendError, TimeoutError) as exc:
-        report.uncertain += store.mark_uncertain(claim, keys, now, str(exc) or "timeout",
-                                                 now + _backoff(1, rng))
+        error = str(exc) or "timeout"
+        retry_at = now + _backoff(1, rng)
+
+        def uncertain() -> None:
+            report.uncertain += store.mark_uncertain(claim, keys, now, error, retry_at)
+
+        deferred.append(uncertain)
         log.warning("mail.uncertain agency=%s error=%s", agency_id, exc)
         return
     except (TransientSendError, OSError) as exc:
-        _retry(store, claim, group, now, str(exc), report, rng)
+        error = str(exc)
+        deferred.append(lambda: _retry(store, claim, group, now, error, report, rng))
         return
     if not result.accepted:
-        report.failed += store.mark_failed(claim, keys, now, f"all recipients refused: "
-                                           f"{result.refused}")
+        refused = f"all recipients refused: {result.refused}"
+        deferred.append(lambda: _failed(store, claim, keys, now, refused, report))
         return
     recipients = ", ".join(result.accepted)
     if result.refused:
         recipients += "; refused: " + "; ".join(f"{a} ({e})" for a, e in result.refused.items())
-    report.sent += store.mark_sent(claim, keys, now, message_id, recipients)
-    report.messages += 1
-    report.late += sum(1 for r in reminders if now - r.due > timedelta(hours=1))
+
+    def sent() -> None:
+        marked = store.mark_sent(claim, keys, now, message_id, recipients)
+        if marked < len(keys):  # taken over mid-send: the new owner has them as uncertain
+            log.warning("mail.sent_claim_lost agency=%s message_id=%s", agency_id, message_id)
+        report.sent += marked
+        report.messages += 1
+        report.late += sum(1 for r in reminders if now - r.due > timedelta(hours=1))
+
+    deferred.append(sent)
     log.info("mail.sent agency=%s reminders=%d message_id=%s", agency_id, len(keys), message_id)
+
+
+def flush(deferred: list[Callable[[], None]]) -> None:
+    """Record the outcomes waiting to be written (in the caller's transaction)."""
+    while deferred:
+        deferred.pop(0)()
+
+
+def _failed(store: DeliveryStore, claim: Claim, keys: list[str], now: datetime, error: str,
+            report: PassReport) -> None:
+    report.failed += store.mark_failed(claim, keys, now, error)
 
 
 def _retry(store: DeliveryStore, claim: Claim, group: list[tuple[Delivery, Reminder]],

@@ -1,28 +1,27 @@
 """Transports against a real aiosmtpd server on a loopback port, in the test's event loop.
 
-No mocks: the server speaks SMTP over TCP (and TLS); handlers script the faults.
+No mocks: the server (tests/smtp_server.py) speaks SMTP over TCP (and TLS); its Recorder
+handler scripts the faults.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email
 import email.policy
 import logging
 import mailbox
 import shutil
-import socket
 import ssl
 import subprocess
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from smtp_server import Recorder, free_port, smtp_server
 
 from reminderd.mail_transport import (
     MaildirTransport,
@@ -40,83 +39,8 @@ SENDER = "lich@songoaivu.example"
 DATE = datetime(2026, 6, 10, 1, 0, tzinfo=UTC)
 
 
-class Recorder:
-    """An aiosmtpd handler that records deliveries and plays scripted faults."""
-
-    def __init__(self) -> None:
-        self.delivered: list[tuple[str, list[str], bytes, bool]] = []  # from, to, data, tls
-        self.connections = 0
-        self.mail_commands = 0
-        self.mail_replies: list[str] = []  # replies to MAIL FROM, used first
-        self.data_replies: list[str] = []  # replies at the end of DATA, used first
-        self.refuse: dict[str, str] = {}  # RCPT address -> reply
-        self.drop_after_data = 0  # close the connection instead of replying, this many times
-        self.protocols: list[SMTP] = []
-
-    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
-                          address: str, mail_options: list[str]) -> str:
-        self.mail_commands += 1
-        if self.mail_replies:
-            return self.mail_replies.pop(0)
-        envelope.mail_from = address
-        envelope.mail_options.extend(mail_options)
-        return "250 OK"
-
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
-                          address: str, rcpt_options: list[str]) -> str:
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if self.drop_after_data:
-            self.drop_after_data -= 1
-            assert isinstance(server.transport, asyncio.Transport)
-            server.transport.abort()  # the relay "crashes" before its final reply
-            await asyncio.sleep(5)  # cancelled by connection_lost
-            return "250 never sent"
-        if self.data_replies:
-            return self.data_replies.pop(0)
-        assert envelope.mail_from is not None and isinstance(envelope.content, bytes)
-        tls = server.transport is not None and server.transport.get_extra_info("cipher")
-        self.delivered.append((envelope.mail_from, list(envelope.rcpt_tos),
-                               envelope.content, bool(tls)))
-        return "250 2.0.0 queued"
-
-
-@contextlib.asynccontextmanager
-async def smtp_server(handler: Recorder, *, starttls: ssl.SSLContext | None = None,
-                      implicit_tls: ssl.SSLContext | None = None) -> AsyncIterator[int]:
-    loop = asyncio.get_running_loop()
-
-    def factory() -> SMTP:
-        handler.connections += 1
-        protocol = SMTP(handler, hostname="relay.test", tls_context=starttls,
-                        require_starttls=False, loop=loop)
-        handler.protocols.append(protocol)
-        return protocol
-
-    server = await loop.create_server(factory, "127.0.0.1", 0, ssl=implicit_tls)
-    try:
-        yield server.sockets[0].getsockname()[1]
-    finally:
-        server.close()
-        for protocol in handler.protocols:
-            if protocol.transport is not None:
-                protocol.transport.close()
-        await server.wait_closed()
-
-
 def run(coro_fn: Callable[[], Awaitable[Any]]) -> Any:
     return asyncio.run(asyncio.wait_for(coro_fn(), 30))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 def message(subject: str = "[Nhắc việc] 1 nhiệm vụ sắp đến hạn - Sở Văn hóa, Thể thao và "
@@ -152,7 +76,7 @@ def test_delivery_exact_recipients_and_one_connection() -> None:
     assert [r.accepted for r in results] == [
         [f"so{i}@example.gov.vn", f"vp{i}@example.gov.vn"] for i in range(5)]
     assert all(r.refused == {} for r in results)
-    assert [(f, t) for f, t, _, _ in handler.delivered] == [
+    assert [(d.mail_from, d.rcpt_tos) for d in handler.delivered] == [
         (SENDER, [f"so{i}@example.gov.vn", f"vp{i}@example.gov.vn"]) for i in range(5)]
 
 
@@ -172,9 +96,9 @@ def test_content_and_vietnamese_subject_survive_the_round_trip() -> None:
                 await transport.send(f"Sở Ngoại vụ <{SENDER}>", ["a@x.test"], raw)
 
     run(go)
-    assert [content for _, _, content, _ in handler.delivered] == sent  # dots unstuffed
-    for subject, (_, _, content, _) in zip(subjects, handler.delivered, strict=True):
-        msg = email.message_from_bytes(content, policy=email.policy.default)
+    assert [d.content for d in handler.delivered] == sent  # dots unstuffed
+    for subject, delivered in zip(subjects, handler.delivered, strict=True):
+        msg = delivered.parsed()
         assert msg["Subject"] == subject
         assert msg.get_body(("plain",)).get_content().startswith(  # type: ignore[union-attr]
             "Kính gửi: Sở Văn hóa")
@@ -197,7 +121,7 @@ def test_reused_connection_dropped_between_messages_reconnects_once(
             await transport.send(SENDER, ["c@x.test"], message(keys=("3",)))
 
     run(go)
-    assert [t for _, t, _, _ in handler.delivered] == [["a@x.test"], ["b@x.test"], ["c@x.test"]]
+    assert [d.rcpt_tos for d in handler.delivered] == [["a@x.test"], ["b@x.test"], ["c@x.test"]]
     assert handler.connections == 3
     # the first drop was found by MAIL FROM failing (reconnect once), the second before it
     reconnects = [r for r in caplog.records if str(r.msg).startswith("mail.reconnect")]
@@ -242,7 +166,7 @@ def test_permanent_failure_then_the_connection_still_works() -> None:
 
     assert run(go).accepted == ["b@x.test"]
     assert handler.connections == 1
-    assert [t for _, t, _, _ in handler.delivered] == [["b@x.test"]]
+    assert [d.rcpt_tos for d in handler.delivered] == [["b@x.test"]]
 
 
 def test_partial_refusal_is_recorded() -> None:
@@ -259,7 +183,7 @@ def test_partial_refusal_is_recorded() -> None:
     assert result.refused == {"gone@x.test": "550 5.1.1 no such user",
                               "full@x.test": "452 4.2.2 full"}
     assert result.temporarily_refused == ["full@x.test"]
-    assert [t for _, t, _, _ in handler.delivered] == [["ok@x.test"]]
+    assert [d.rcpt_tos for d in handler.delivered] == [["ok@x.test"]]
 
 
 def test_every_recipient_refused() -> None:
@@ -389,7 +313,7 @@ def test_starttls_with_self_signed_certificate(certificate: tuple[Path, Path]) -
             await transport.send(SENDER, ["b@x.test"], message(keys=("2",)))
 
     run(go)
-    assert [(t, tls) for _, t, _, tls in handler.delivered] == [
+    assert [(d.rcpt_tos, d.tls) for d in handler.delivered] == [
         (["a@x.test"], True), (["b@x.test"], True)]
     assert handler.connections == 1
 
@@ -419,7 +343,7 @@ def test_implicit_tls(certificate: tuple[Path, Path]) -> None:
             await transport.send(SENDER, ["a@x.test"], message())
 
     run(go)
-    assert [(t, tls) for _, t, _, tls in handler.delivered] == [(["a@x.test"], True)]
+    assert [(d.rcpt_tos, d.tls) for d in handler.delivered] == [(["a@x.test"], True)]
 
 
 def test_configuration_checks(tmp_path: Path) -> None:

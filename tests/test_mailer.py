@@ -344,6 +344,26 @@ def test_missing_partial_is_reported(tdir: Path) -> None:
         "_<kind>.txt and a _<kind>.html partial)"]
 
 
+def test_shared_macros_missing_or_broken_are_reported(tdir: Path) -> None:
+    common = (tdir / "_common.html").read_text(encoding="utf-8")
+    (tdir / "_common.html").unlink()
+    assert check_templates(tdir) == [
+        f"{tdir / '_common.html'}:1:1: template missing (the _<kind> partials import their "
+        "shared rows from it)"]
+    (tdir / "_common.html").write_text(common.replace("item.support |", "item.nope |"),
+                                       encoding="utf-8")
+    problems = check_templates(tdir)
+    assert problems and all(p.startswith(f"{tdir / '_common.html'}:") for p in problems)
+    assert "nope" in problems[0]
+    (tdir / "_common.html").write_text(common, encoding="utf-8")
+    deadline = tdir / "_deadline.txt"
+    deadline.write_text(deadline.read_text(encoding="utf-8").replace(
+        '"_common.txt"', '"_shared.txt"'), encoding="utf-8")
+    assert check_templates(tdir) == [
+        f"{tdir / '_deadline.txt'}:2:1: template '_shared.txt' not found (imported or "
+        "included here)"]
+
+
 def test_sandbox_blocks_unsafe_access(tdir: Path) -> None:
     (tdir / "_deadline.txt").write_text(
         "{{ item.__class__.__mro__[1].__subclasses__() }}\n", encoding="utf-8")

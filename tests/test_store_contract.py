@@ -451,6 +451,20 @@ def test_feed_items_first_writer_wins(store: DeliveryStore,
     assert store.load_feed_items() == {"a": ("h2", 2, T0 + 3 * SECOND)}
 
 
+def test_atomic_groups_writes_and_rolls_back_together(store: DeliveryStore) -> None:
+    store.materialize([planned(K1), planned(K2)], T0)
+    claim = store.claim_due(T0, "a", LEASE)
+    with store.atomic():
+        assert store.mark_sent(claim, [K1], T0, "<m@x>", "a@x") == 1
+        assert store.mark_inflight(claim, [K2]) == 1
+    rows = store.lookup([K1, K2])
+    assert rows[K1].status is Status.SENT and rows[K2].status is Status.SENDING
+    with pytest.raises(RuntimeError), store.atomic():
+        store.mark_failed(claim, [K2], T0, "550")
+        raise RuntimeError("crash before the commit")
+    assert store.lookup([K2])[K2].status is Status.SENDING  # rolled back
+
+
 # -- reading ---------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -104,6 +105,9 @@ class DeliveryStore(Protocol):
         self, now: datetime, owner: str, lease: timedelta, limit: int = 10_000
     ) -> Claim: ...
     def heartbeat(self, claim: Claim, lease_until: datetime) -> int: ...
+    def atomic(self) -> AbstractContextManager[None]:
+        """Writes of this thread inside the block form one transaction (one durable commit)."""
+        ...
     def mark_inflight(self, claim: Claim, keys: Sequence[str]) -> int:
         """Just before the message goes to SMTP: a takeover after this is uncertain."""
         ...

@@ -17,10 +17,9 @@ import logging
 import re
 import threading
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -30,23 +29,15 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 
 from reminderd.store.base import (
-    CLAIM_ASSIGNMENTS,
-    OPEN,
-    RELEASE_ASSIGNMENTS,
-    SELECT_COLUMNS,
-    UNCLAIM_ASSIGNMENTS,
-    Claim,
-    Delivery,
     Planned,
     Status,
     StoreConfigError,
     StoreUnavailableError,
     check_not_newer,
-    delivery_from_row,
     migrations,
-    sort_claimed,
     utc,
 )
+from reminderd.store.sqlbase import FEED_ITEMS_UPSERT, SqlStore
 
 log = logging.getLogger("reminderd.store")
 
@@ -55,7 +46,6 @@ PING_WHEN_IDLE_S = 5.0  # check a reused connection that has been idle longer th
 BATCH = 5_000  # rows per INSERT … SELECT FROM unnest(…)
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _SEARCH_PATH = re.compile(r"-c\s*search_path=([^\s]+)")
-_FENCE = "key = ANY(%(keys)s) AND token = %(token)s AND status = 'sending'"
 
 
 def parse_url(url: str) -> tuple[str, str | None, str]:
@@ -90,7 +80,11 @@ def parse_url(url: str) -> tuple[str, str | None, str]:
     return make_conninfo("", **params), schema, display
 
 
-class PostgresStore:
+class PostgresStore(SqlStore):
+    PARAM = "%({})s"
+    IN_KEYS = "key = ANY({keys})"
+    CLAIM_LOCK = " FOR UPDATE SKIP LOCKED"  # concurrent replicas never take the same row
+
     def __init__(self, url: str) -> None:
         self.conninfo, self.schema, self.display = parse_url(url)
         self._conn: Connection | None = None
@@ -121,6 +115,9 @@ class PostgresStore:
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
+        if self._atomic_owner == threading.get_ident() and self._conn is not None:
+            yield self._conn  # inside atomic(): join its transaction
+            return
         with self._mutex:
             try:
                 conn = self._connection()
@@ -132,23 +129,41 @@ class PostgresStore:
             finally:
                 self._last_used = time.monotonic()
 
-    def _rows(self, query: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self._tx():
+            self._atomic_owner = threading.get_ident()
+            try:
+                yield
+            finally:
+                self._atomic_owner = None
+
+    def _read(
+        self, query: str, params: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         with self._tx() as conn:
             return conn.execute(query, params).fetchall()
+
+    def _write_rows(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return self._read(query, params)  # every statement runs in a transaction of its own
 
     def _update(self, query: str, params: Mapping[str, Any]) -> int:
         with self._tx() as conn:
             return conn.execute(query, params).rowcount
 
-    def _fenced(self, claim: Claim, keys: Sequence[str], sets: str, **params: Any) -> int:
-        if not keys:
-            return 0
-        query = f"UPDATE deliveries SET {sets}, lease_until = NULL, inflight = 0 WHERE {_FENCE}"
-        return self._update(query, {**params, "keys": list(keys), "token": claim.token})
+    @staticmethod
+    def _keys(keys: Sequence[str]) -> list[str]:
+        return list(keys)
+
+    _stamp = staticmethod(utc)
 
     @staticmethod
-    def _delivery(row: Mapping[str, Any]) -> Delivery:
-        return delivery_from_row(row, lambda v: v.astimezone(UTC), lambda v: v)
+    def _from_stamp(value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    @staticmethod
+    def _from_date(value: date) -> date:
+        return value
 
     # -- DeliveryStore --------------------------------------------------------------------
 
@@ -206,127 +221,6 @@ class PostgresStore:
                 inserted += cur.rowcount
         return inserted
 
-    def claim_due(
-        self, now: datetime, owner: str, lease: timedelta, limit: int = 10_000
-    ) -> Claim:
-        token = uuid.uuid4().hex
-        rows = self._rows(
-            f"UPDATE deliveries SET {CLAIM_ASSIGNMENTS}, owner = %(owner)s, token = %(token)s,"
-            "  lease_until = %(lease_until)s, updated_at = %(now)s"
-            " WHERE key IN (SELECT key FROM deliveries"
-            "  WHERE (status IN ('pending', 'retrying') AND next_attempt <= %(now)s)"
-            "     OR (status = 'sending' AND lease_until < %(now)s)"
-            "  ORDER BY agency, key LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
-            f" RETURNING {SELECT_COLUMNS}",
-            {"now": utc(now), "owner": owner, "token": token,
-             "lease_until": utc(now + lease), "limit": limit},
-        )
-        return Claim(sort_claimed([self._delivery(r) for r in rows]), owner, token)
-
-    def heartbeat(self, claim: Claim, lease_until: datetime) -> int:
-        return self._update(
-            "UPDATE deliveries SET lease_until = %(lease_until)s"
-            " WHERE owner = %(owner)s AND token = %(token)s AND status = 'sending'",
-            {"lease_until": utc(lease_until), "owner": claim.owner, "token": claim.token},
-        )
-
-    def mark_inflight(self, claim: Claim, keys: Sequence[str]) -> int:
-        if not keys:
-            return 0
-        return self._update(f"UPDATE deliveries SET inflight = 1 WHERE {_FENCE}",
-                            {"keys": list(keys), "token": claim.token})
-
-    def mark_sent(
-        self, claim: Claim, keys: Sequence[str], now: datetime, message_id: str, recipients: str
-    ) -> int:
-        return self._fenced(
-            claim, keys,
-            "status = 'sent', sent_at = %(now)s, updated_at = %(now)s, next_attempt = NULL,"
-            " message_id = %(message_id)s, recipients = %(recipients)s",
-            now=utc(now), message_id=message_id, recipients=recipients,
-        )
-
-    def mark_uncertain(
-        self, claim: Claim, keys: Sequence[str], now: datetime, error: str,
-        next_attempt: datetime,
-    ) -> int:
-        return self._fenced(
-            claim, keys,
-            "status = 'retrying', uncertain = true, last_error = %(error)s,"
-            " next_attempt = %(next_attempt)s, updated_at = %(now)s",
-            now=utc(now), error=error, next_attempt=utc(next_attempt),
-        )
-
-    def mark_retry(
-        self, claim: Claim, keys: Sequence[str], now: datetime, error: str,
-        next_attempt: datetime,
-    ) -> int:
-        return self._fenced(
-            claim, keys,
-            "status = 'retrying', last_error = %(error)s, next_attempt = %(next_attempt)s,"
-            " updated_at = %(now)s",
-            now=utc(now), error=error, next_attempt=utc(next_attempt),
-        )
-
-    def mark_failed(self, claim: Claim, keys: Sequence[str], now: datetime, error: str) -> int:
-        return self._fenced(
-            claim, keys,
-            "status = 'failed', last_error = %(error)s, next_attempt = NULL, updated_at = %(now)s",
-            now=utc(now), error=error,
-        )
-
-    def mark_skipped(self, claim: Claim, keys: Sequence[str], now: datetime, reason: str) -> int:
-        return self._fenced(
-            claim, keys,
-            "status = 'skipped', last_error = %(reason)s, next_attempt = NULL,"
-            f" updated_at = %(now)s, {UNCLAIM_ASSIGNMENTS}",
-            now=utc(now), reason=reason,
-        )
-
-    def release(self, claim: Claim, keys: Sequence[str]) -> int:
-        return self._fenced(
-            claim, keys, RELEASE_ASSIGNMENTS
-        )
-
-    def skip(self, keys: Sequence[str], now: datetime, reason: str) -> int:
-        if not keys:
-            return 0
-        return self._update(
-            "UPDATE deliveries SET status = 'skipped', last_error = %(reason)s,"
-            " next_attempt = NULL, updated_at = %(now)s"
-            " WHERE key = ANY(%(keys)s) AND status IN ('pending', 'retrying')",
-            {"keys": list(keys), "now": utc(now), "reason": reason},
-        )
-
-    def open_keys(self) -> set[str]:
-        rows = self._rows("SELECT key FROM deliveries WHERE status = ANY(%(open)s)",
-                          {"open": [s.value for s in OPEN]})
-        return {row["key"] for row in rows}
-
-    def lookup(self, keys: Sequence[str]) -> dict[str, Delivery]:
-        rows = self._rows(f"SELECT {SELECT_COLUMNS} FROM deliveries WHERE key = ANY(%(keys)s)",
-                          {"keys": list(keys)})
-        return {row["key"]: self._delivery(row) for row in rows}
-
-    def deliveries(self, status: Status | None = None, limit: int = 200) -> list[Delivery]:
-        where = "" if status is None else "WHERE status = %(status)s"
-        rows = self._rows(
-            f"SELECT {SELECT_COLUMNS} FROM deliveries {where}"
-            " ORDER BY updated_at DESC, key LIMIT %(limit)s",
-            {"status": None if status is None else status.value, "limit": limit},
-        )
-        return [self._delivery(r) for r in rows]
-
-    def counts(self) -> dict[Status, int]:
-        rows = self._rows("SELECT status, count(*) AS n FROM deliveries GROUP BY status")
-        out = dict.fromkeys(Status, 0)
-        out.update({Status(row["status"]): row["n"] for row in rows})
-        return out
-
-    def load_feed_items(self) -> dict[str, tuple[str, int, datetime]]:
-        rows = self._rows("SELECT key, hash, sequence, changed FROM feed_items")
-        return {r["key"]: (r["hash"], r["sequence"], r["changed"].astimezone(UTC)) for r in rows}
-
     def save_feed_items(self, rows: Mapping[str, tuple[str, int, datetime]]) -> None:
         if not rows:
             return
@@ -335,11 +229,7 @@ class PostgresStore:
                 "INSERT INTO feed_items (key, hash, sequence, changed)"
                 " SELECT * FROM unnest(%(keys)s::text[], %(hashes)s::text[],"
                 "  %(sequences)s::integer[], %(changed)s::timestamptz[])"
-                " ON CONFLICT (key) DO UPDATE SET hash = excluded.hash,"
-                " sequence = excluded.sequence, changed = excluded.changed"
-                # first writer wins: replicas that saw the same change agree on its row
-                " WHERE feed_items.hash <> excluded.hash"
-                " AND excluded.sequence > feed_items.sequence",
+                + FEED_ITEMS_UPSERT,
                 {"keys": list(rows), "hashes": [h for h, _, _ in rows.values()],
                  "sequences": [s for _, s, _ in rows.values()],
                  "changed": [utc(c) for _, _, c in rows.values()]},

@@ -15,42 +15,28 @@ import logging
 import os
 import sqlite3
 import threading
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from reminderd.store.base import (
-    CLAIM_ASSIGNMENTS,
-    OPEN,
-    RELEASE_ASSIGNMENTS,
-    SELECT_COLUMNS,
-    UNCLAIM_ASSIGNMENTS,
-    Claim,
-    Delivery,
     Planned,
     Status,
     StoreLockedError,
     StoreUnavailableError,
     check_not_newer,
-    delivery_from_row,
     migrations,
-    sort_claimed,
     utc,
 )
+from reminderd.store.sqlbase import FEED_ITEMS_UPSERT, SqlStore
 
 log = logging.getLogger("reminderd.store")
 
 BUSY_TIMEOUT_MS = 10_000
 # Primary result codes that mean "the database cannot be used right now", not "a bug".
 _UNAVAILABLE = {5: "busy", 6: "locked", 10: "I/O error", 13: "disk full", 14: "cannot open"}
-_IN_KEYS = "key IN (SELECT value FROM json_each(:keys))"
-# `+status`: keeps SQLite from planning the fenced update on the (status, next_attempt)
-# index, which scanned every claimed row per mark (10 ms at 10k claimed); by primary key
-# it is 0.2 ms.
-_FENCE = f"{_IN_KEYS} AND token = :token AND +status = 'sending'"
 
 
 def ts(value: datetime) -> str:
@@ -62,7 +48,14 @@ def from_ts(value: str) -> datetime:
     return datetime.fromisoformat(value).astimezone(UTC)
 
 
-class SqliteStore:
+class SqliteStore(SqlStore):
+    PARAM = ":{}"
+    IN_KEYS = "key IN (SELECT value FROM json_each({keys}))"
+    # `+status`: keeps SQLite from planning the fenced update on the (status, next_attempt)
+    # index, which scanned every claimed row per mark (10 ms at 10k claimed); by primary key
+    # it is 0.2 ms.
+    SENDING = "+status = 'sending'"
+
     def __init__(self, path: Path, *, lock: bool = True) -> None:
         self.path = path
         self._mutex = threading.Lock()
@@ -90,6 +83,9 @@ class SqliteStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        if self._atomic_owner == threading.get_ident():  # inside atomic(): join it
+            yield self._conn
+            return
         with self._mutex, _mapped_errors(self.path):
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
@@ -101,23 +97,39 @@ class SqliteStore:
                     conn.execute("ROLLBACK")
                 raise
 
-    def _read(self, sql: str, params: Mapping[str, Any] | Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def _read(
+        self, query: str, params: Mapping[str, Any] | None = None
+    ) -> list[sqlite3.Row]:
         with self._mutex, _mapped_errors(self.path):
-            return self._conn.execute(sql, params).fetchall()
+            return self._conn.execute(query, params or {}).fetchall()
 
-    def _update(self, sql: str, params: Mapping[str, Any]) -> int:
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self._write():
+            self._atomic_owner = threading.get_ident()
+            try:
+                yield
+            finally:
+                self._atomic_owner = None
+
+    def _write_rows(self, query: str, params: Mapping[str, Any]) -> list[sqlite3.Row]:
         with self._write() as conn:
-            return conn.execute(sql, params).rowcount
+            return conn.execute(query, params).fetchall()
 
-    def _fenced(self, claim: Claim, keys: Sequence[str], sets: str, **params: Any) -> int:
-        if not keys:
-            return 0
-        sql = f"UPDATE deliveries SET {sets}, lease_until = NULL, inflight = 0 WHERE {_FENCE}"
-        return self._update(sql, {**params, "keys": json.dumps(list(keys)), "token": claim.token})
+    def _update(self, query: str, params: Mapping[str, Any]) -> int:
+        with self._write() as conn:
+            return conn.execute(query, params).rowcount
 
     @staticmethod
-    def _delivery(row: sqlite3.Row) -> Delivery:
-        return delivery_from_row(row, from_ts, date.fromisoformat)
+    def _keys(keys: Sequence[str]) -> str:
+        return json.dumps(list(keys))
+
+    _stamp = staticmethod(ts)
+    _from_stamp = staticmethod(from_ts)
+
+    @staticmethod
+    def _from_date(value: str) -> date:
+        return date.fromisoformat(value)
 
     # -- DeliveryStore --------------------------------------------------------------------
 
@@ -166,130 +178,6 @@ class SqliteStore:
             )
             return conn.total_changes - before
 
-    def claim_due(
-        self, now: datetime, owner: str, lease: timedelta, limit: int = 10_000
-    ) -> Claim:
-        token = uuid.uuid4().hex
-        params = {"now": ts(now), "owner": owner, "token": token,
-                  "lease_until": ts(now + lease), "limit": limit}
-        with self._write() as conn:
-            rows = conn.execute(
-                f"UPDATE deliveries SET {CLAIM_ASSIGNMENTS}, owner = :owner, token = :token,"
-                "  lease_until = :lease_until, updated_at = :now"
-                " WHERE key IN (SELECT key FROM deliveries"
-                "  WHERE (status IN ('pending', 'retrying') AND next_attempt <= :now)"
-                "     OR (status = 'sending' AND lease_until < :now)"
-                "  ORDER BY agency, key LIMIT :limit)"
-                f" RETURNING {SELECT_COLUMNS}",
-                params,
-            ).fetchall()
-        return Claim(sort_claimed([self._delivery(r) for r in rows]), owner, token)
-
-    def heartbeat(self, claim: Claim, lease_until: datetime) -> int:
-        return self._update(
-            "UPDATE deliveries SET lease_until = :lease_until"
-            " WHERE owner = :owner AND token = :token AND status = 'sending'",
-            {"lease_until": ts(lease_until), "owner": claim.owner, "token": claim.token},
-        )
-
-    def mark_inflight(self, claim: Claim, keys: Sequence[str]) -> int:
-        if not keys:
-            return 0
-        return self._update(f"UPDATE deliveries SET inflight = 1 WHERE {_FENCE}",
-                            {"keys": json.dumps(list(keys)), "token": claim.token})
-
-    def mark_sent(
-        self, claim: Claim, keys: Sequence[str], now: datetime, message_id: str, recipients: str
-    ) -> int:
-        return self._fenced(
-            claim, keys,
-            "status = 'sent', sent_at = :now, updated_at = :now, next_attempt = NULL,"
-            " message_id = :message_id, recipients = :recipients",
-            now=ts(now), message_id=message_id, recipients=recipients,
-        )
-
-    def mark_uncertain(
-        self, claim: Claim, keys: Sequence[str], now: datetime, error: str,
-        next_attempt: datetime,
-    ) -> int:
-        return self._fenced(
-            claim, keys,
-            "status = 'retrying', uncertain = 1, last_error = :error,"
-            " next_attempt = :next_attempt, updated_at = :now",
-            now=ts(now), error=error, next_attempt=ts(next_attempt),
-        )
-
-    def mark_retry(
-        self, claim: Claim, keys: Sequence[str], now: datetime, error: str,
-        next_attempt: datetime,
-    ) -> int:
-        return self._fenced(
-            claim, keys,
-            "status = 'retrying', last_error = :error, next_attempt = :next_attempt,"
-            " updated_at = :now",
-            now=ts(now), error=error, next_attempt=ts(next_attempt),
-        )
-
-    def mark_failed(self, claim: Claim, keys: Sequence[str], now: datetime, error: str) -> int:
-        return self._fenced(
-            claim, keys,
-            "status = 'failed', last_error = :error, next_attempt = NULL, updated_at = :now",
-            now=ts(now), error=error,
-        )
-
-    def mark_skipped(self, claim: Claim, keys: Sequence[str], now: datetime, reason: str) -> int:
-        return self._fenced(
-            claim, keys,
-            f"status = 'skipped', last_error = :reason, next_attempt = NULL, updated_at = :now,"
-            f" {UNCLAIM_ASSIGNMENTS}",
-            now=ts(now), reason=reason,
-        )
-
-    def release(self, claim: Claim, keys: Sequence[str]) -> int:
-        return self._fenced(
-            claim, keys, RELEASE_ASSIGNMENTS
-        )
-
-    def skip(self, keys: Sequence[str], now: datetime, reason: str) -> int:
-        if not keys:
-            return 0
-        return self._update(
-            "UPDATE deliveries SET status = 'skipped', last_error = :reason,"
-            " next_attempt = NULL, updated_at = :now"
-            f" WHERE {_IN_KEYS} AND status IN ('pending', 'retrying')",
-            {"keys": json.dumps(list(keys)), "now": ts(now), "reason": reason},
-        )
-
-    def open_keys(self) -> set[str]:
-        rows = self._read(
-            "SELECT key FROM deliveries WHERE status IN (?, ?)", [s.value for s in OPEN]
-        )
-        return {row[0] for row in rows}
-
-    def lookup(self, keys: Sequence[str]) -> dict[str, Delivery]:
-        rows = self._read(f"SELECT {SELECT_COLUMNS} FROM deliveries WHERE {_IN_KEYS}",
-                          {"keys": json.dumps(list(keys))})
-        return {row["key"]: self._delivery(row) for row in rows}
-
-    def deliveries(self, status: Status | None = None, limit: int = 200) -> list[Delivery]:
-        where = "" if status is None else "WHERE status = :status"
-        rows = self._read(
-            f"SELECT {SELECT_COLUMNS} FROM deliveries {where}"
-            " ORDER BY updated_at DESC, key LIMIT :limit",
-            {"status": None if status is None else status.value, "limit": limit},
-        )
-        return [self._delivery(r) for r in rows]
-
-    def counts(self) -> dict[Status, int]:
-        rows = self._read("SELECT status, count(*) FROM deliveries GROUP BY status")
-        out = dict.fromkeys(Status, 0)
-        out.update({Status(row[0]): row[1] for row in rows})
-        return out
-
-    def load_feed_items(self) -> dict[str, tuple[str, int, datetime]]:
-        rows = self._read("SELECT key, hash, sequence, changed FROM feed_items")
-        return {row[0]: (row[1], row[2], from_ts(row[3])) for row in rows}
-
     def save_feed_items(self, rows: Mapping[str, tuple[str, int, datetime]]) -> None:
         values = [(key, h, seq, ts(changed)) for key, (h, seq, changed) in rows.items()]
         if not values:
@@ -297,11 +185,7 @@ class SqliteStore:
         with self._write() as conn:
             conn.executemany(
                 "INSERT INTO feed_items (key, hash, sequence, changed) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET hash = excluded.hash,"
-                " sequence = excluded.sequence, changed = excluded.changed"
-                # first writer wins: replicas that saw the same change agree on its row
-                " WHERE feed_items.hash <> excluded.hash"
-                " AND excluded.sequence > feed_items.sequence",
+                + FEED_ITEMS_UPSERT,
                 values,
             )
 
