@@ -1,7 +1,9 @@
 """`reminderd run`: start the store, the service and the web server; stop cleanly.
 
-SIGTERM/SIGINT: stop accepting connections, let an in-flight pass finish (bounded), close
-the store, exit 0. SIGHUP: reload now (the files are also watched).
+The start-up catch-up pass runs once the web server is up, so the feeds are served while a
+backlog goes out. SIGTERM/SIGINT (from the first moment): stop accepting connections, let
+the pass finish the message on the wire and give the rest of its claim back (bounded),
+close the store, exit 0. SIGHUP: reload now (the files are also watched).
 """
 
 from __future__ import annotations
@@ -35,6 +37,14 @@ async def run_daemon(config_path: Path, clock_start: datetime | None = None) -> 
     clock = Clock(clock_start)
     state = WebState()
     service = Service(config_path, clock, state)
+    # Signals first: a SIGTERM while loading or during the catch-up pass is a clean stop,
+    # not the default sudden death (which leaves the message on the wire uncertain).
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP,
+                            lambda: asyncio.ensure_future(service.reload("SIGHUP")))
     try:
         await service.start()
     except StartError as exc:
@@ -44,6 +54,9 @@ async def run_daemon(config_path: Path, clock_start: datetime | None = None) -> 
               file=sys.stderr)
         await service.stop()
         return 1
+    if stop.is_set():  # stopped while loading
+        await service.stop()
+        return 0
     settings = service.current.ws.settings if service.current else None
     assert settings is not None
     host, port = settings.listen
@@ -56,16 +69,15 @@ async def run_daemon(config_path: Path, clock_start: datetime | None = None) -> 
           flush=True)
     log.info("daemon.started listen=%s:%s clock=%s", host, bound, clock.now().isoformat())
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP,
-                            lambda: asyncio.ensure_future(service.reload("SIGHUP")))
+    # The catch-up pass runs while the feeds are served: after downtime its backlog can
+    # take minutes.
+    catch_up = asyncio.create_task(service.run_pass("start"))
     await stop.wait()
     log.info("daemon.stopping")
     await runner.cleanup()  # stop accepting, close connections
-    await service.stop()
+    await service.stop()  # the pass stops after the message on the wire
+    if catch_up.done() and not catch_up.cancelled() and catch_up.exception() is not None:
+        log.error("catch_up.failed error=%r", catch_up.exception())
     log.info("daemon.stopped")
     return 0
 

@@ -203,6 +203,12 @@ def _load(source: str | bytes, filename: str) -> tuple[Plans | None, list[Proble
     return plans, problems
 
 
+_TOO_DEEP = (
+    f"the file nests deeper than {MAX_DEPTH} levels; plans.yaml needs about 6: "
+    "check the brackets and the indentation here"
+)
+
+
 def _compose_and_walk(
     source: str | bytes, filename: str, walker: _Walker, hook: _Eager | None
 ) -> tuple[Plans | None, list[Problem], int]:
@@ -210,13 +216,15 @@ def _compose_and_walk(
     try:
         root, distinct = compose(source, MAX_DEPTH, hook)
     except TooDeep as exc:
-        message = (
-            f"the file nests deeper than {MAX_DEPTH} levels; plans.yaml needs about 6: "
-            "check the brackets and the indentation here"
-        )
-        return None, [Problem(filename, exc.node.line, exc.node.col, message)], 0
+        return None, [Problem(filename, exc.node.line, exc.node.col, _TOO_DEEP)], 0
     except RecursionError:  # pragma: no cover - the composer keeps its own stack
         return None, [Problem(filename, 1, 1, "the file nests too deeply to read")], 0
+    except yaml.MarkedYAMLError as exc:
+        if "maximum nesting depth" in str(exc.problem) and exc.problem_mark is not None:
+            # libyaml (PyYAML >= 6.0.3 wheels) scans flow brackets ahead of our own count
+            mark = exc.problem_mark
+            return None, [Problem(filename, mark.line + 1, mark.column + 1, _TOO_DEEP)], 0
+        return None, [_syntax_problem(exc, source, filename)], 0
     except yaml.YAMLError as exc:
         return None, [_syntax_problem(exc, source, filename)], 0
     if root is None:

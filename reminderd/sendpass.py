@@ -121,8 +121,10 @@ def _backoff(attempts: int, rng: random.Random) -> timedelta:
 
 async def run_pass(
     ws: Workspace, store: DeliveryStore, mailer: Mailer, now: datetime, *, owner: str,
-    dry_run: bool = False, rng: random.Random | None = None,
+    dry_run: bool = False, rng: random.Random | None = None, stop: asyncio.Event | None = None,
 ) -> PassReport:
+    """``stop``: once set, the pass ends after the message on the wire; what it claimed
+    and did not send goes back at once."""
     report = PassReport(now=now)
     reminders = current_reminders(ws, now)
     catch_up = timedelta(days=int(ws.settings.reminders["catch_up_days"]))
@@ -145,13 +147,14 @@ async def run_pass(
     # `now` stays the pass's instant for what is due; leases follow the time actually spent
     # (a pass longer than the lease must not claim rows whose lease has already run out)
     started = time.monotonic()
-    while claim := _claim_batch(store, now, owner, limits, time.monotonic() - started):
+    while not (stop and stop.is_set()) and (
+            claim := _claim_batch(store, now, owner, limits, time.monotonic() - started)):
         report.claimed += len(claim.deliveries)
         try:
             sendable = _triage(store, claim, by_key, now, catch_up, report)
             if sendable:
                 await _send(ws, store, mailer, claim, sendable, now, report,
-                            rng or random.Random(), limits, started)
+                            rng or random.Random(), limits, started, stop)
         finally:
             # Whatever this claim did not mark (an error or a stop mid-pass) goes back now,
             # not after the lease; a send that had begun comes back uncertain.
@@ -252,6 +255,7 @@ async def _send(
     ws: Workspace, store: DeliveryStore, mailer: Mailer, claim: Claim,
     sendable: dict[str, list[tuple[Delivery, Reminder]]], now: datetime, report: PassReport,
     rng: random.Random, limits: Limits, pass_started: float,
+    stop: asyncio.Event | None = None,
 ) -> None:
     last_beat = time.monotonic()
     agencies = ws.agencies()
@@ -276,6 +280,8 @@ async def _send(
 
     try:
         for group in order:
+            if stop is not None and stop.is_set():
+                break  # run_pass gives the rest of the claim back
             agency = agencies[group[0][0].agency]
             prepared = _prepare(ws, mailer, agency, group, names, now)
             if isinstance(prepared, TemplateProblem):

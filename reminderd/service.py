@@ -140,6 +140,7 @@ class Service:
         self._pass_lock = asyncio.Lock()
         self._scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
         self._stopping = False
+        self._stop_pass = asyncio.Event()
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -157,11 +158,13 @@ class Service:
                                 id="retry-tick")
         self._scheduler.add_job(self._watch, IntervalTrigger(seconds=WATCH_SECONDS), id="watch")
         self._schedule_midnight()
-        await self.run_pass("start")  # catch-up pass
+        # the caller runs the catch-up pass, run_pass("start"), once the feeds are served
 
     async def stop(self) -> None:
-        """Stop scheduling, let an in-flight pass finish (bounded), close the store."""
+        """Stop scheduling, let an in-flight pass finish the message on the wire (bounded)
+        and give the rest of its claim back, close the store."""
         self._stopping = True
+        self._stop_pass.set()
         self._scheduler.shutdown(wait=False)
         try:
             await asyncio.wait_for(self._pass_lock.acquire(), DRAIN_SECONDS)
@@ -182,7 +185,7 @@ class Service:
             started = time.perf_counter()
             try:
                 report = await run_pass(loaded.ws, self.store, loaded.mailer, now,
-                                        owner=self.owner)
+                                        owner=self.owner, stop=self._stop_pass)
                 self.passes.errors = []
             except StoreError as exc:
                 self.passes.errors = [f"store: {exc}"]
