@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence
@@ -33,6 +34,12 @@ from reminderd.store.base import Claim, Delivery, DeliveryStore, Planned, Status
 from reminderd.workspace import Workspace
 
 log = logging.getLogger("reminderd.pass")
+
+
+class StopFlag(Protocol):
+    """Asks a pass to stop (a threading.Event: the daemon's pass runs in its own thread)."""
+
+    def is_set(self) -> bool: ...
 
 # The lease is extended once a quarter of it has passed, so a message always starts with
 # at least 3/4 of the lease left, more than the send timeout (config requires lease >= 2x
@@ -121,7 +128,7 @@ def _backoff(attempts: int, rng: random.Random) -> timedelta:
 
 async def run_pass(
     ws: Workspace, store: DeliveryStore, mailer: Mailer, now: datetime, *, owner: str,
-    dry_run: bool = False, rng: random.Random | None = None, stop: asyncio.Event | None = None,
+    dry_run: bool = False, rng: random.Random | None = None, stop: StopFlag | None = None,
 ) -> PassReport:
     """``stop``: once set, the pass ends after the message on the wire; what it claimed
     and did not send goes back at once."""
@@ -255,7 +262,7 @@ async def _send(
     ws: Workspace, store: DeliveryStore, mailer: Mailer, claim: Claim,
     sendable: dict[str, list[tuple[Delivery, Reminder]]], now: datetime, report: PassReport,
     rng: random.Random, limits: Limits, pass_started: float,
-    stop: asyncio.Event | None = None,
+    stop: StopFlag | None = None,
 ) -> None:
     last_beat = time.monotonic()
     agencies = ws.agencies()

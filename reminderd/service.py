@@ -6,6 +6,9 @@ ordinals and "overdue" change with the date). It holds no state that matters (no
 store): the delivery store is the record, so a restart loses nothing. Reloads of
 plans.yaml, config and templates are validated in full before they replace the running
 version; a bad edit keeps the last good one serving and sending.
+
+The event loop only serves and schedules: every store call, pass and feed rebuild runs in a
+thread (:func:`in_thread`), so a database that hangs leaves the feeds answering.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,10 +31,11 @@ from reminderd.clock import Clock
 from reminderd.feeds import Feeds
 from reminderd.mail_setup import MailSetupError, build_mailer, feed_tokens
 from reminderd.mailer import TemplateProblem, check_templates
+from reminderd.offload import in_thread
 from reminderd.sendpass import Mailer, PassReport, run_pass
 from reminderd.store import open_store
 from reminderd.store.base import DeliveryStore, Status, StoreError
-from reminderd.web import LastPass, WebState, export, publish, status_info
+from reminderd.web import LastPass, Published, WebState, export, publish, status_info
 from reminderd.workspace import LoadError, Workspace, load_workspace
 
 log = logging.getLogger("reminderd.service")
@@ -140,7 +145,9 @@ class Service:
         self._pass_lock = asyncio.Lock()
         self._scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
         self._stopping = False
-        self._stop_pass = asyncio.Event()
+        self._stop_pass = threading.Event()  # read by the pass, in its own thread
+        self._publish_lock = asyncio.Lock()
+        self._status_serial = 0
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -152,7 +159,7 @@ class Service:
             self.store.migrate()
         except StoreError as exc:
             raise StartError([f"{self.config_path}:1:1: store {settings.store}: {exc}"]) from None
-        self.republish()
+        await self.republish()
         self._scheduler.start()
         self._scheduler.add_job(self._retry_tick, IntervalTrigger(seconds=retry_tick_seconds()),
                                 id="retry-tick")
@@ -172,20 +179,28 @@ class Service:
         except TimeoutError:
             log.warning("stop.drain_timeout seconds=%s", DRAIN_SECONDS)
         if self.store is not None:
-            self.store.close()
+            try:  # a store stuck on a dead network must not hold up the exit
+                await asyncio.wait_for(in_thread(self.store.close, "store-close"), 5.0)
+            except TimeoutError:
+                log.warning("stop.store_close_timeout")
         log.info("stop.done")
 
     # --- passes ---------------------------------------------------------------------------
     async def run_pass(self, reason: str) -> None:
-        if self._stopping or self.current is None or self.store is None:
+        store = self.store
+        if self._stopping or self.current is None or store is None:
             return
         async with self._pass_lock:
             loaded = self.current
             now = self.clock.now()
             started = time.perf_counter()
+
+            def one_pass() -> PassReport:  # with an event loop of its own, in its thread
+                return asyncio.run(run_pass(loaded.ws, store, loaded.mailer, now,
+                                            owner=self.owner, stop=self._stop_pass))
+
             try:
-                report = await run_pass(loaded.ws, self.store, loaded.mailer, now,
-                                        owner=self.owner, stop=self._stop_pass)
+                report = await in_thread(one_pass, "pass")
                 self.passes.errors = []
             except StoreError as exc:
                 self.passes.errors = [f"store: {exc}"]
@@ -197,7 +212,7 @@ class Service:
                 self.passes.last_report = report
                 log.info("pass.run reason=%s %s", reason, report.summary())
             self._schedule_next(report.next_due if report else None)
-            self.refresh_status()
+        await self.refresh_status()
 
     def _schedule_next(self, due: datetime | None) -> None:
         if self._stopping:
@@ -223,7 +238,7 @@ class Service:
                                 id="midnight", replace_existing=True)
 
     async def _midnight(self) -> None:
-        self.republish()
+        await self.republish()
         await self.run_pass("midnight")
         self._schedule_midnight()
 
@@ -232,13 +247,13 @@ class Service:
         if store is None:
             return
         try:
-            counts = store.counts()
+            counts = await in_thread(store.counts, "retry-tick")
             # rows in "sending" include claims of a replica that died mid-send: a pass
             # takes them over once their lease has run out (and claims nothing before)
             waiting = counts.get(Status.RETRYING, 0) + counts.get(Status.SENDING, 0)
         except StoreError as exc:
             self.passes.errors = [f"store: {exc}"]
-            self.refresh_status()
+            await self.refresh_status()
             return
         if waiting or self.passes.errors:
             await self.run_pass("retry")
@@ -264,36 +279,44 @@ class Service:
             self.problems = exc.lines
             if self.current is not None:  # do not retry the same broken files every second
                 self.current.stamp = _stamp([self.config_path, *_watched(self.current.ws)])
-            self.refresh_status()
+            await self.refresh_status()
             return False
         self.current = loaded
         self.problems = []
         log.info("reload.ok reason=%s", reason)
-        self.republish()
+        await self.republish()
         self._schedule_midnight()
         await self.run_pass("reload")
         return True
 
     # --- feeds and status -------------------------------------------------------------------
-    def republish(self) -> None:
-        current = self.current
+    async def republish(self) -> None:
+        """Rebuild the feeds (in a thread) and publish them; the old ones serve meanwhile."""
+        current, store = self.current, self.store
         if current is None:
             return
-        now = self.clock.now()
-        try:
-            feedset = current.feeds.build(now, self.store)
-        except StoreError as exc:
-            feedset = current.feeds.build(now, None)
-            log.warning("feeds.store_unavailable error=%s", exc)
-        tokens = feed_tokens(current.ws)
-        previous = self.state.published
-        self.state.published = publish(feedset, tokens, previous, now)
-        export_dir = current.ws.settings.export_dir
-        if export_dir is not None and self.state.published is not previous:
-            export(self.state.published, export_dir)
-        self.refresh_status()
+        async with self._publish_lock:
+            now = self.clock.now()
+            tokens = feed_tokens(current.ws)
+            previous = self.state.published
+            export_dir = current.ws.settings.export_dir
 
-    def refresh_status(self) -> None:
+            def build_and_publish() -> Published:
+                try:
+                    feedset = current.feeds.build(now, store)
+                except StoreError as exc:
+                    log.warning("feeds.store_unavailable error=%s", exc)
+                    feedset = current.feeds.build(now, None)
+                published = publish(feedset, tokens, previous, now)
+                if export_dir is not None and published is not previous:
+                    export(published, export_dir)
+                return published
+
+            self.state.published = await in_thread(build_and_publish, "feeds")
+        await self.refresh_status()
+
+    async def refresh_status(self) -> None:
+        """Recompute the status page (the store part in a thread); the newest one wins."""
         current = self.current
         if current is None:
             return
@@ -305,6 +328,12 @@ class Service:
                             sent=report.sent if report else 0,
                             failed=report.failed if report else 0,
                             error="; ".join(passes.errors))
-        self.state.status = status_info(current.ws, self.clock.now(), self.store,
-                                        self.problems + passes.errors, last,
-                                        tokens=feed_tokens(current.ws))
+        self._status_serial += 1
+        serial = self._status_serial
+        problems = self.problems + passes.errors
+        now, store, tokens = self.clock.now(), self.store, feed_tokens(current.ws)
+        status = await in_thread(
+            lambda: status_info(current.ws, now, store, problems, last, tokens=tokens),
+            "status")
+        if serial == self._status_serial:  # a later refresh may have finished first
+            self.state.status = status

@@ -88,11 +88,6 @@ def test_database_cut_mid_burst(
     assert sent_before < N, f"the cut came after the burst: {ledger}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known limitation: the daemon calls the store on its event loop (sendpass, the retry "
-    "tick, the status refresh), so a database that hangs rather than refuses (a network "
-    "partition) stalls HTTP for connect_timeout (5 s) per store call, and an established "
-    "connection for TCP's retransmission timeout; fix: run store calls in a thread"))
 def test_feeds_stay_responsive_while_the_database_hangs(
     tmp_path: Path, relay: ThreadedSmtpServer, replicas: ReplicaPool,
     postgres_schema_url: str, proxy: TcpProxy,
