@@ -35,6 +35,7 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.utils import parseaddr
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, Protocol
@@ -103,6 +104,7 @@ class Transport(Protocol):
     async def send(self, sender: str, to: Sequence[str], message: bytes) -> SendResult: ...
 
 
+@lru_cache(maxsize=65_536)  # the same few addresses in every message of a pass
 def _address(value: str, role: str) -> str:
     """The bare address of ``"Name <a@b>"`` or ``a@b``; PermanentSendError if unusable."""
     _, address = parseaddr(value)

@@ -268,6 +268,7 @@ def _safe(name: str, value: str) -> str:
     return value
 
 
+@lru_cache(maxsize=65_536)  # an agency's addresses recur in every pass
 def envelope_address(mailbox: str) -> str:
     """``"Sở Ngoại vụ <lich@x.example>"`` -> ``"lich@x.example"`` (for MAIL FROM / RCPT TO)."""
     _safe("address", mailbox)
@@ -278,7 +279,7 @@ def envelope_address(mailbox: str) -> str:
     return address
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65_536)  # above the number of agencies, or a pass never hits
 def _mailbox(mailbox: str, header: str) -> str:
     """One address for a From/To header; a non-ASCII display name as RFC 2047 words."""
     address = envelope_address(mailbox)
