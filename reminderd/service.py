@@ -116,8 +116,9 @@ def _stamp(paths: list[Path]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def load_version(config_path: Path) -> Loaded:
-    """Load and fully validate config, plans and templates; raise StartError with lines."""
+def load_version(config_path: Path, previous: Loaded | None = None) -> Loaded:
+    """Load and fully validate config, plans and templates; raise StartError with lines.
+    ``previous``, the running version, lends its feed caches."""
     try:
         ws = load_workspace(config_path)
     except LoadError as exc:
@@ -129,7 +130,8 @@ def load_version(config_path: Path) -> Loaded:
         mailer = build_mailer(ws)
     except (MailSetupError, TemplateProblem) as exc:
         raise StartError([f"{config_path}:1:1: {exc}"]) from None
-    return Loaded(ws, mailer, Feeds(ws), _stamp([config_path, *_watched(ws)]))
+    feeds = Feeds(ws, previous.feeds if previous is not None else None)
+    return Loaded(ws, mailer, feeds, _stamp([config_path, *_watched(ws)]))
 
 
 class Service:
@@ -270,7 +272,7 @@ class Service:
     async def reload(self, reason: str) -> bool:
         """Switch to the new version only if it validates in full; else keep the old one."""
         try:
-            loaded = await asyncio.to_thread(load_version, self.config_path)
+            loaded = await asyncio.to_thread(load_version, self.config_path, self.current)
         except StartError as exc:
             if exc.lines != self.problems:
                 self.state.reload_failures += 1

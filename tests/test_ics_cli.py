@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import icalendar
 import pytest
 
 from reminderd.cli import main
+from reminderd.feeds import Feeds
+from reminderd.workspace import load_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,3 +82,35 @@ def test_no_line_over_75_octets_and_crlf(workdir: Path) -> None:
     assert max(len(line) for line in lines) <= 75
     unfolded = re.sub(rb"\r\n[ \t]", b"", data).decode("utf-8")  # no split UTF-8 sequence
     assert "Kỷ niệm 30 năm thiết lập quan hệ ngoại giao Việt Nam - Hàn Quốc" in unfolded
+
+
+def test_a_reload_reuses_the_feed_cache_and_gives_a_cold_builds_bytes(workdir: Path) -> None:
+    """The daemon's reload hands the running version's FeedBuilder on: one edited task is
+    re-serialised, not every event, and the bytes equal a cold build of the new plans."""
+    config = workdir / "reminderd.yaml"
+    now = datetime(2022, 8, 5, 1, 0, tzinfo=UTC)
+    first = Feeds(load_workspace(config))
+    first.build(now, None)
+    cold_events = first.builder.serialized
+    plans = workdir / "plans.yaml"
+    text = plans.read_text(encoding="utf-8")
+    plans.write_text(text.replace('"Trước ngày 15/8/2022"', '"Trước ngày 20/8/2022"'),
+                     encoding="utf-8")
+    edited = load_workspace(config)
+    second = Feeds(edited, previous=first)
+    assert second.builder is first.builder
+    before = second.builder.serialized
+    warm = second.build(now, None)
+    redone = second.builder.serialized - before
+    assert 1 <= redone <= 2 < cold_events // 10, (redone, cold_events)
+    cold = Feeds(edited).build(now, None)
+    assert warm.whole == cold.whole and warm.agencies == cold.agencies
+
+    # a renamed agency changes event texts: no reuse
+    (workdir / "plans.yaml").write_text(
+        plans.read_text(encoding="utf-8").replace(
+            'name: "Sở Văn hóa, Thể thao và Du lịch tỉnh Đắk Lắk"',
+            'name: "Sở Văn hóa và Thể thao tỉnh Đắk Lắk"'),
+        encoding="utf-8")
+    renamed = Feeds(load_workspace(config), previous=second)
+    assert renamed.builder is not second.builder
