@@ -9,12 +9,24 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 from smtp_server import free_port
 
 SECRET = "test-feed-secret"
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, step: float = 0.1) -> bool:
+    """Poll ``condition`` until it is true or ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return bool(condition())
 
 
 class Daemon:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_proc import SECRET, Daemon
+from daemon_proc import SECRET, Daemon, wait_for
 from smtp_server import ThreadedSmtpServer
 
 from reminderd.feed_tokens import FeedTokens
@@ -52,15 +52,6 @@ def daemon(tmp_path: Path, smtp: ThreadedSmtpServer) -> Iterator[Daemon]:
                clock_start=JUST_BEFORE)
     yield d
     d.kill()
-
-
-def wait_for(condition, timeout: float, step: float = 0.1) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return bool(condition())
 
 
 def test_feeds_tokens_reload_mail_and_restart(daemon: Daemon, smtp: ThreadedSmtpServer) -> None:

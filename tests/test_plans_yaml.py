@@ -1016,40 +1016,22 @@ def test_load_leaves_the_collector_on_and_unfrozen() -> None:
     assert gc.get_freeze_count() == frozen
 
 
+def mutate(data: st.DataObject, text: str, edits: list[str], most: int) -> str:
+    """``text`` with 1..``most`` random spans cut (up to 12 characters) and an edit put in."""
+    for _ in range(data.draw(st.integers(1, most))):
+        pos = data.draw(st.integers(0, len(text)))
+        cut = data.draw(st.integers(0, 12))
+        text = text[:pos] + data.draw(st.sampled_from(edits)) + text[pos + cut :]
+    return text
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_any_mutation_reads_early_as_the_whole_tree(data: st.DataObject) -> None:
-    text = many_tasks(2, 3)
-    for _ in range(data.draw(st.integers(1, 3))):
-        pos = data.draw(st.integers(0, len(text)))
-        cut = data.draw(st.integers(0, 12))
-        insert = data.draw(
-            st.sampled_from(
-                [
-                    "",
-                    ":",
-                    "- ",
-                    "[",
-                    "]",
-                    "{",
-                    "\n",
-                    "  ",
-                    "&a ",
-                    "*a",
-                    "!!str ",
-                    "'",
-                    "#",
-                    "~",
-                    "year: 2023\n",
-                    "tasks:\n",
-                    "agencies: []\n",
-                    "plans:\n",
-                    "<<: *a\n",
-                    "      - {id: '1', title: T, when: 2024}\n",
-                ]
-            )
-        )
-        text = text[:pos] + insert + text[pos + cut :]
+    edits = ["", ":", "- ", "[", "]", "{", "\n", "  ", "&a ", "*a", "!!str ", "'", "#", "~",
+             "year: 2023\n", "tasks:\n", "agencies: []\n", "plans:\n", "<<: *a\n",
+             "      - {id: '1', title: T, when: 2024}\n"]
+    text = mutate(data, many_tasks(2, 3), edits, 3)
     assert outcome(text) == whole_tree(text)
 
 
@@ -1059,36 +1041,9 @@ def test_any_mutation_reads_early_as_the_whole_tree(data: st.DataObject) -> None
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_any_mutation_of_a_valid_file_loads_or_reports(data: st.DataObject) -> None:
-    text = VALID
-    for _ in range(data.draw(st.integers(1, 4))):
-        pos = data.draw(st.integers(0, len(text)))
-        cut = data.draw(st.integers(0, 12))
-        insert = data.draw(
-            st.sampled_from(
-                [
-                    "",
-                    ":",
-                    "- ",
-                    "[",
-                    "]",
-                    "{",
-                    "\n",
-                    "  ",
-                    "&a ",
-                    "*a",
-                    "!!int ",
-                    '"',
-                    "'",
-                    "#",
-                    "?",
-                    "~",
-                    "|\n",
-                    "đ",
-                    "\t",
-                ]
-            )
-        )
-        text = text[:pos] + insert + text[pos + cut :]
+    edits = ["", ":", "- ", "[", "]", "{", "\n", "  ", "&a ", "*a", "!!int ", '"', "'", "#",
+             "?", "~", "|\n", "đ", "\t"]
+    text = mutate(data, VALID, edits, 4)
     try:
         load_plans_text(text)
     except PlansError as exc:

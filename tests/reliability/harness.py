@@ -42,6 +42,7 @@ TESTS = ROOT / "tests"
 if str(TESTS) not in sys.path:  # bench/soak.py imports this module from outside pytest
     sys.path.insert(0, str(TESTS))
 
+from daemon_proc import wait_for  # noqa: E402
 from smtp_server import Recorder, ThreadedSmtpServer, free_port  # noqa: E402
 
 from reminderd.mailer import envelope_address, message_id_for  # noqa: E402
@@ -97,15 +98,6 @@ def burst_plans(n: int, *, deadline: str = "12/6/2026", tasks_per_agency: int = 
                       f'        when: "trước ngày {deadline}"', f"        lead: a{i:0{width}d}",
                       "        remind: [1]"]
     return "\n".join(lines) + "\n"
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return bool(condition())
 
 
 class VirtualClock:

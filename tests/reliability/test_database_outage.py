@@ -17,51 +17,39 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .harness import (
-    BURST_DUE,
-    ReplicaPool,
-    TcpProxy,
-    ThreadedSmtpServer,
-    VirtualClock,
-    all_sent,
-    burst_plans,
-    make_ledger,
-    read_deliveries,
-    store_counts,
-    wait_for,
-)
+from . import harness as h
 
 N = 80
 
 
 @pytest.fixture
-def proxy(postgres_url: str) -> Iterator[TcpProxy]:
+def proxy(postgres_url: str) -> Iterator[h.TcpProxy]:
     target = urlsplit(postgres_url)
-    server = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432).start()
+    server = h.TcpProxy(target.hostname or "127.0.0.1", target.port or 5432).start()
     yield server
     server.close()
 
 
 def test_database_cut_mid_burst(
-    tmp_path: Path, relay: ThreadedSmtpServer, replicas: ReplicaPool,
-    postgres_schema_url: str, proxy: TcpProxy,
+    tmp_path: Path, relay: h.ThreadedSmtpServer, replicas: h.ReplicaPool,
+    postgres_schema_url: str, proxy: h.TcpProxy,
 ) -> None:
     relay.handler.data_delay = 0.05
     plans = tmp_path / "plans.yaml"
-    plans.write_text(burst_plans(N), encoding="utf-8")
+    plans.write_text(h.burst_plans(N), encoding="utf-8")
     daemon = replicas("db", plans=plans, smtp_port=relay.port,
                       store=proxy.url_for(postgres_schema_url))
-    clock = VirtualClock(BURST_DUE - timedelta(seconds=3))
+    clock = h.VirtualClock(h.BURST_DUE - timedelta(seconds=3))
     daemon.start(clock)
     status, headers, calendar = daemon.get("/calendar.ics")
     assert status == 200 and daemon.get("/healthz")[0] == 200
 
-    clock.sleep_until(BURST_DUE + timedelta(seconds=1.0))
+    clock.sleep_until(h.BURST_DUE + timedelta(seconds=1.0))
     proxy.cut()
     cut_at = time.monotonic()
-    sent_before = store_counts(postgres_schema_url).get("sent", 0)
+    sent_before = h.store_counts(postgres_schema_url).get("sent", 0)
     try:
-        assert wait_for(lambda: daemon.get("/healthz")[0] == 503, timeout=5), \
+        assert h.wait_for(lambda: daemon.get("/healthz")[0] == 503, timeout=5), \
             daemon.output()[-3000:]
         health = json.loads(daemon.get("/healthz")[2])
         assert any("store" in p for p in health["problems"]), health
@@ -75,12 +63,12 @@ def test_database_cut_mid_burst(
     finally:
         proxy.restore()
 
-    done = wait_for(all_sent(postgres_schema_url, N), timeout=30, step=0.2)
-    healthy = wait_for(lambda: daemon.get("/healthz")[0] == 200, timeout=10)
+    done = h.wait_for(h.all_sent(postgres_schema_url, N), timeout=30, step=0.2)
+    healthy = h.wait_for(lambda: daemon.get("/healthz")[0] == 200, timeout=10)
     health_after = daemon.get("/healthz")[2].decode()
     assert daemon.get("/calendar.ics")[2] == calendar
     code = daemon.stop()
-    ledger = make_ledger("database-cut", N, read_deliveries(postgres_schema_url),
+    ledger = h.make_ledger("database-cut", N, h.read_deliveries(postgres_schema_url),
                          relay.handler.ids(), sent_before_cut=sent_before, cut_seconds=4)
     assert done and code == 0, f"{ledger}\n{daemon.output()[-5000:]}"
     assert healthy, health_after
@@ -89,14 +77,14 @@ def test_database_cut_mid_burst(
 
 
 def test_feeds_stay_responsive_while_the_database_hangs(
-    tmp_path: Path, relay: ThreadedSmtpServer, replicas: ReplicaPool,
-    postgres_schema_url: str, proxy: TcpProxy,
+    tmp_path: Path, relay: h.ThreadedSmtpServer, replicas: h.ReplicaPool,
+    postgres_schema_url: str, proxy: h.TcpProxy,
 ) -> None:
     plans = tmp_path / "plans.yaml"
-    plans.write_text(burst_plans(10), encoding="utf-8")
+    plans.write_text(h.burst_plans(10), encoding="utf-8")
     daemon = replicas("hang", plans=plans, smtp_port=relay.port,
                       store=proxy.url_for(postgres_schema_url))
-    daemon.start(VirtualClock(BURST_DUE - timedelta(hours=1)))
+    daemon.start(h.VirtualClock(h.BURST_DUE - timedelta(hours=1)))
     proxy.cut(blackhole=True)
     worst = 0.0
     try:

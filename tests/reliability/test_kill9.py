@@ -10,50 +10,39 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from .harness import (
-    BURST_DUE,
-    ReplicaPool,
-    ThreadedSmtpServer,
-    VirtualClock,
-    all_sent,
-    burst_plans,
-    make_ledger,
-    read_deliveries,
-    store_counts,
-    wait_for,
-)
+from . import harness as h
 
 N = 100
 KILLS = 4
 
 
 def test_kill_9_mid_burst_repeatedly_then_clean_restart(
-    tmp_path: Path, relay: ThreadedSmtpServer, replicas: ReplicaPool,
+    tmp_path: Path, relay: h.ThreadedSmtpServer, replicas: h.ReplicaPool,
 ) -> None:
     rng = random.Random()
     relay.handler.data_delay = 0.04  # ~5 s of sending: the kills land mid-burst
     plans = tmp_path / "plans.yaml"
-    plans.write_text(burst_plans(N), encoding="utf-8")
+    plans.write_text(h.burst_plans(N), encoding="utf-8")
     store = "sqlite:///solo.db"
     daemon = replicas("solo", plans=plans, smtp_port=relay.port, store=store)
-    clock = VirtualClock(BURST_DUE - timedelta(seconds=3))
+    clock = h.VirtualClock(h.BURST_DUE - timedelta(seconds=3))
     daemon.start(clock)
-    assert clock.until(BURST_DUE) > 0.3, "the daemon started too slowly for the scenario"
+    assert clock.until(h.BURST_DUE) > 0.3, "the daemon started too slowly for the scenario"
 
-    clock.sleep_until(BURST_DUE + timedelta(seconds=rng.uniform(0.3, 1.0)))
+    clock.sleep_until(h.BURST_DUE + timedelta(seconds=rng.uniform(0.3, 1.0)))
     at_kill: list[str] = []
     for number in range(KILLS):
         daemon.kill9()
-        sent = store_counts(store, tmp_path).get("sent", 0)
+        sent = h.store_counts(store, tmp_path).get("sent", 0)
         at_kill.append(f"{sent}")
         if number < KILLS - 1:
             daemon.spawn(clock)  # no wait: the next kill may land in the catch-up pass
             time.sleep(rng.uniform(0.7, 1.6))
 
     daemon.start(clock)  # the clean restart
-    done = wait_for(all_sent(store, N, tmp_path), timeout=40, step=0.2)
+    done = h.wait_for(h.all_sent(store, N, tmp_path), timeout=40, step=0.2)
     code = daemon.stop()
-    ledger = make_ledger("kill9-sqlite", N, read_deliveries(store, tmp_path),
+    ledger = h.make_ledger("kill9-sqlite", N, h.read_deliveries(store, tmp_path),
                          relay.handler.ids(), kills=daemon.kills,
                          sent_at_kills="/".join(at_kill))
     assert done and code == 0, f"{ledger}\n{daemon.output()[-5000:]}"

@@ -10,43 +10,32 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from .harness import (
-    BURST_DUE,
-    ReplicaPool,
-    ThreadedSmtpServer,
-    VirtualClock,
-    all_sent,
-    burst_plans,
-    make_ledger,
-    read_deliveries,
-    store_counts,
-    wait_for,
-)
+from . import harness as h
 
 N = 60
 
 
 def test_sigterm_during_the_catch_up_pass_is_a_clean_stop(
-    tmp_path: Path, relay: ThreadedSmtpServer, replicas: ReplicaPool,
+    tmp_path: Path, relay: h.ThreadedSmtpServer, replicas: h.ReplicaPool,
 ) -> None:
     relay.handler.data_delay = 0.1  # ~6 s of sending
     plans = tmp_path / "plans.yaml"
-    plans.write_text(burst_plans(N), encoding="utf-8")
+    plans.write_text(h.burst_plans(N), encoding="utf-8")
     store = "sqlite:///life.db"
     daemon = replicas("life", plans=plans, smtp_port=relay.port, store=store)
-    clock = VirtualClock(BURST_DUE + timedelta(seconds=2))  # the burst is already due
+    clock = h.VirtualClock(h.BURST_DUE + timedelta(seconds=2))  # the burst is already due
     daemon.spawn(clock)
     # The feeds are served while the catch-up pass works through the backlog.
-    assert wait_for(lambda: store_counts(store, tmp_path).get("sent", 0) >= 5, timeout=20), \
+    assert h.wait_for(lambda: h.store_counts(store, tmp_path).get("sent", 0) >= 5, timeout=20), \
         daemon.output()[-3000:]
     feed_status = _status(daemon, "/calendar.ics")
-    serving_at = store_counts(store, tmp_path).get("sent", 0)
+    serving_at = h.store_counts(store, tmp_path).get("sent", 0)
     assert daemon.proc is not None
     daemon.proc.send_signal(signal.SIGTERM)
     stopping = time.monotonic()
     code = daemon.stop(timeout=30)
     stop_seconds = time.monotonic() - stopping
-    stopped_at = store_counts(store, tmp_path)
+    stopped_at = h.store_counts(store, tmp_path)
     assert code == 0, f"exit {code}\n{daemon.output()[-3000:]}"
     assert stop_seconds < 5, f"the stop took {stop_seconds:.1f} s"
     assert stopped_at.get("sending", 0) == 0, stopped_at  # everything given back or marked
@@ -54,9 +43,9 @@ def test_sigterm_during_the_catch_up_pass_is_a_clean_stop(
     assert feed_status == 200, f"/calendar.ics during the catch-up pass: {feed_status}"
 
     daemon.start(clock)
-    done = wait_for(all_sent(store, N, tmp_path), timeout=30)
+    done = h.wait_for(h.all_sent(store, N, tmp_path), timeout=30)
     assert daemon.stop() == 0
-    ledger = make_ledger("sigterm-in-catch-up", N, read_deliveries(store, tmp_path),
+    ledger = h.make_ledger("sigterm-in-catch-up", N, h.read_deliveries(store, tmp_path),
                          relay.handler.ids(), served_when_sent=serving_at,
                          sent_at_sigterm=stopped_at.get("sent", 0),
                          stop_seconds=round(stop_seconds, 2))
