@@ -106,3 +106,26 @@ def test_keys_are_unique_and_carry_the_date() -> None:
     keys = [r.key for r in reminders]
     assert len(keys) == len(set(keys))
     assert all(k.startswith("task/mofa-2026/reply|2026-06-11|") for k in keys)
+
+
+def test_a_task_without_a_lead_is_followed_by_the_plans_coordinator() -> None:
+    """Bắc Giang 1.2b names no agency ("theo chương trình làm việc cụ thể của các đoàn"):
+    the plan's coordinator gets the lead's ladder, once per step, as the follow-up office."""
+    orphan = Occurrence(
+        key="task/bg/1.2b", kind=OccurrenceKind.DEADLINE, date=date(2026, 6, 11),
+        title="Tiếp đoàn", lead=(), support=(), coordinator="snv",
+        nominal=date(2026, 6, 11), text="Năm 2026",
+    )
+    reminders = plan([orphan], POLICY, CAL)
+    assert {r.agency for r in reminders} == {"snv"}
+    assert {r.role for r in reminders} == {Role.COORDINATOR}
+    assert len({r.key for r in reminders}) == len(reminders)
+    assert steps(reminders, "snv") == {
+        "coordinator-14wd": date(2026, 5, 22), "coordinator-7wd": date(2026, 6, 2),
+        "coordinator-3wd": date(2026, 6, 8), "coordinator-1wd": date(2026, 6, 10),
+        "coordinator-0wd": date(2026, 6, 11), "overdue-1wd": date(2026, 6, 12),
+        "escalate-5wd": date(2026, 6, 18),
+    }
+    unowned = Occurrence(key="task/x/1", kind=OccurrenceKind.DEADLINE, date=date(2026, 6, 11),
+                         title="T", lead=(), support=())
+    assert plan([unowned], POLICY, CAL) == []

@@ -142,33 +142,39 @@ def _calendar_steps(
 
 
 def _task_steps(occ: Occurrence, policy: Policy, cal: WorkCalendar) -> Iterator[Step]:
+    # A task whose document names no lead ("theo chương trình của các đoàn") is followed by
+    # the plan's coordinator: it gets the lead's ladder, so no task goes unreminded.
+    if occ.lead or not occ.coordinator:
+        leads, lead_role, prefix = occ.lead, Role.LEAD, "lead"
+    else:
+        leads, lead_role, prefix = (occ.coordinator,), Role.COORDINATOR, "coordinator"
     lead_ladder = occ.remind if occ.remind is not None else policy.lead_workdays
     support_ladder = occ.remind if occ.remind is not None else policy.support_workdays
     first_ladder_day = None
     for days in sorted(set(lead_ladder), reverse=True):
         day = _workdays_before(occ.date, days, cal)
         first_ladder_day = first_ladder_day or day
-        for agency in occ.lead:
-            yield agency, Role.LEAD, ReminderKind.DEADLINE, f"lead-{days}wd", day
+        for agency in leads:
+            yield agency, lead_role, ReminderKind.DEADLINE, f"{prefix}-{days}wd", day
     for days in sorted(set(support_ladder), reverse=True):
         day = _workdays_before(occ.date, days, cal)
         for agency in occ.support:
-            if agency not in occ.lead:
+            if agency not in leads:
                 yield agency, Role.SUPPORT, ReminderKind.DEADLINE, f"support-{days}wd", day
     if occ.kind is OccurrenceKind.WINDOW and occ.start is not None:
         opening = cal.previous_working(occ.start)
         if first_ladder_day is None or opening < first_ladder_day:
-            for agency in occ.lead:
-                yield agency, Role.LEAD, ReminderKind.WINDOW_OPEN, "open", opening
+            for agency in leads:
+                yield agency, lead_role, ReminderKind.WINDOW_OPEN, "open", opening
     overdue = cal.add_working_days(occ.date, policy.overdue_after_workdays)
-    for agency in occ.lead:
+    for agency in leads:
         step = f"overdue-{policy.overdue_after_workdays}wd"
-        yield agency, Role.LEAD, ReminderKind.OVERDUE, step, overdue
+        yield agency, lead_role, ReminderKind.OVERDUE, step, overdue
     escalate = cal.add_working_days(occ.date, policy.escalate_after_workdays)
     step = f"escalate-{policy.escalate_after_workdays}wd"
-    for agency in occ.lead:
-        yield agency, Role.LEAD, ReminderKind.OVERDUE, step, escalate
-    if occ.coordinator and occ.coordinator not in occ.lead:
+    for agency in leads:
+        yield agency, lead_role, ReminderKind.OVERDUE, step, escalate
+    if occ.coordinator and occ.coordinator not in leads:
         yield occ.coordinator, Role.COORDINATOR, ReminderKind.OVERDUE, step, escalate
 
 
