@@ -7,10 +7,10 @@ It builds two feeds with reminderd's FeedBuilder from generated occurrences: one
 feed of ~50 KB and a whole calendar of ~2 MB (plus small feeds for the other agencies, so the
 token lookup has as many candidates as a real deployment). Then, in the same run:
 
-- reminderd: ``reminderd.web`` (publish + make_app + start_site) in a subprocess on
-  127.0.0.1, serving the feeds from memory;
+- reminderd: ``reminderd.publish`` + ``reminderd.web`` (publish + make_app + start_site) in a
+  subprocess on 127.0.0.1, serving the feeds from memory;
 - nginx (when installed): a throwaway config in a temp folder on another loopback port,
-  serving the files that ``reminderd.web.export`` wrote (``gzip_static on``, the .gz
+  serving the files that ``reminderd.publish.export`` wrote (``gzip_static on``, the .gz
   beside each file, as an operator would set it up);
 
 and loads each with ``wrk -t2 -c50 -d10s --latency`` (a bounded load, loopback only) for:
@@ -147,10 +147,11 @@ def read_feedset(folder: Path) -> FeedSet:
 def serve(folder: Path) -> None:
     """The reminderd side (run in a subprocess): serve until stdin closes."""
     from reminderd import web
+    from reminderd.publish import publish
 
     feedset = read_feedset(folder)
     tokens = FeedTokens(SECRET, feedset.agencies)
-    state = web.WebState(published=web.publish(feedset, tokens, None, NOW))
+    state = web.WebState(published=publish(feedset, tokens, None, NOW))
     templates = Path(__file__).resolve().parents[1] / "templates"
 
     async def main() -> None:
@@ -455,12 +456,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                            "not installed (apt-get install nginx-light); reminderd alone, "
                            "no ratios"))
 
-    from reminderd import web
+    from reminderd.publish import export, publish
 
     started = time.perf_counter()
     feedset = make_feedset(args.agencies)
     tokens = FeedTokens(SECRET, feedset.agencies)
-    published = web.publish(feedset, tokens, None, NOW)
+    published = publish(feedset, tokens, None, NOW)
     small, whole = published.agencies[BIG], published.calendar
     print(f"feeds: agency {len(small.body):,} B (gzip {len(small.gzip):,} B); whole "
           f"{len(whole.body):,} B (gzip {len(whole.gzip):,} B); {args.agencies} agencies; "
@@ -473,7 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.chmod(folder, 0o755)  # nginx workers run as an unprivileged user
         write_feedset(feedset, folder / "src")
         export_dir = folder / "export"
-        web.export(published, export_dir)
+        export(published, export_dir)
         for p in export_dir.rglob("*"):
             os.chmod(p, 0o755 if p.is_dir() else 0o644)
         os.chmod(export_dir, 0o755)

@@ -32,10 +32,12 @@ from reminderd.feeds import Feeds
 from reminderd.mail_setup import MailSetupError, build_mailer, feed_tokens
 from reminderd.mailer import TemplateProblem, check_templates
 from reminderd.offload import in_thread
+from reminderd.publish import Published, export, publish
 from reminderd.sendpass import Mailer, PassReport, run_pass
+from reminderd.status import LastPass, status_info
 from reminderd.store import open_store
 from reminderd.store.base import DeliveryStore, Status, StoreError
-from reminderd.web import LastPass, Published, WebState, export, publish, status_info
+from reminderd.web import WebState
 from reminderd.workspace import LoadError, Workspace, load_workspace
 
 log = logging.getLogger("reminderd.service")

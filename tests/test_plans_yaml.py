@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reminderd import plans_yaml
+from reminderd import plans_schema, plans_yaml
 from reminderd.core.model import Agency, Agreement, Occasion, OccasionKind, Plan, Plans, Task
 from reminderd.core.timeexpr import parse_time
 from reminderd.core.timing import Kind
@@ -783,7 +783,7 @@ def whole_tree(text: str) -> tuple[str, Any]:
 def read_early(text: str) -> tuple[tuple[str, Any], int]:
     """The outcome, and how many tasks were read early."""
     count = 0
-    early_task = plans_yaml._Walker.early_task
+    early_task = plans_schema._Walker.early_task
 
     def counting(self: Any, *args: Any) -> None:
         nonlocal count
@@ -791,7 +791,7 @@ def read_early(text: str) -> tuple[tuple[str, Any], int]:
         early_task(self, *args)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(plans_yaml._Walker, "early_task", counting)
+        patch.setattr(plans_schema._Walker, "early_task", counting)
         return outcome(text), count
 
 

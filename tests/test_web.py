@@ -28,6 +28,8 @@ from reminderd import web
 from reminderd.feed_tokens import FeedTokens
 from reminderd.feeds import Feeds, FeedSet
 from reminderd.mail_setup import feed_tokens
+from reminderd.publish import Published, TokenIndex, export, publish
+from reminderd.status import LastPass, status_info
 from reminderd.store import Planned, open_store
 from reminderd.workspace import Workspace, load_workspace
 
@@ -65,8 +67,8 @@ def feedset(ws: Workspace) -> FeedSet:
 
 
 @pytest.fixture(scope="module")
-def published(feedset: FeedSet, tokens: FeedTokens) -> web.Published:
-    return web.publish(feedset, tokens, None, NOW)
+def published(feedset: FeedSet, tokens: FeedTokens) -> Published:
+    return publish(feedset, tokens, None, NOW)
 
 
 class Server:
@@ -115,8 +117,8 @@ class Reply:
 
 
 @pytest.fixture()
-def state(published: web.Published, ws: Workspace, tokens: FeedTokens) -> web.WebState:
-    status = web.status_info(ws, NOW, None, [], None, tokens=tokens)
+def state(published: Published, ws: Workspace, tokens: FeedTokens) -> web.WebState:
+    status = status_info(ws, NOW, None, [], None, tokens=tokens)
     return web.WebState(published=published, status=replace(status, store_ok=True))
 
 
@@ -183,7 +185,7 @@ def test_token_one_character_off_is_404(server: Server, tokens: FeedTokens) -> N
 
 
 def test_token_index_agrees_with_feed_tokens(ws: Workspace, tokens: FeedTokens) -> None:
-    index = web.TokenIndex(tokens, ws.agencies())
+    index = TokenIndex(tokens, ws.agencies())
     candidates = [tokens.token(a) for a in ws.agencies()]
     candidates += [t[:-1] + ("b" if t[-1] == "a" else "a") for t in candidates]  # one off
     candidates += [t.upper() for t in candidates] + [t + "a" for t in candidates]
@@ -272,14 +274,14 @@ def test_not_ready_before_the_first_build() -> None:
 # --- publish and export -------------------------------------------------------------------
 
 def test_publish_reuses_unchanged_feeds(feedset: FeedSet, tokens: FeedTokens,
-                                        published: web.Published) -> None:
+                                        published: Published) -> None:
     later = NOW + timedelta(hours=3)
-    same = web.publish(feedset, tokens, published, later)
+    same = publish(feedset, tokens, published, later)
     assert same is published  # nothing changed: the very same snapshot
 
     changed_body = feedset.whole.replace(b"END:VCALENDAR", b"X-TEST:1\r\nEND:VCALENDAR")
     changed = FeedSet(whole=changed_body, agencies=dict(feedset.agencies))
-    new = web.publish(changed, tokens, published, later)
+    new = publish(changed, tokens, published, later)
     assert new is not published
     assert new.calendar.body == changed_body
     assert new.calendar.etag != published.calendar.etag
@@ -294,11 +296,11 @@ def test_publish_reuses_unchanged_feeds(feedset: FeedSet, tokens: FeedTokens,
 
 
 def test_publish_paths_follow_token_rotation(ws: Workspace, feedset: FeedSet,
-                                             published: web.Published) -> None:
+                                             published: Published) -> None:
     rotated = FeedTokens(b"secret", ws.agencies(), {BUSY: 2})
     plain = FeedTokens(b"secret", ws.agencies())
-    first = web.publish(feedset, plain, published, NOW)
-    second = web.publish(feedset, rotated, first, NOW + timedelta(days=1))
+    first = publish(feedset, plain, published, NOW)
+    second = publish(feedset, rotated, first, NOW + timedelta(days=1))
     assert agency_path(plain, BUSY) in first.feeds
     assert agency_path(plain, BUSY) not in second.feeds
     assert second.feeds[agency_path(rotated, BUSY)] is first.agencies[BUSY]  # bytes reused
@@ -306,9 +308,9 @@ def test_publish_paths_follow_token_rotation(ws: Workspace, feedset: FeedSet,
 
 def test_export_is_atomic_and_removes_stale_files(tmp_path: Path, ws: Workspace,
                                                    feedset: FeedSet,
-                                                   published: web.Published) -> None:
+                                                   published: Published) -> None:
     out = tmp_path / "export"
-    web.export(published, out)
+    export(published, out)
     for url_path, feed in published.feeds.items():
         target = out / url_path.lstrip("/")
         assert target.read_bytes() == feed.body
@@ -321,14 +323,14 @@ def test_export_is_atomic_and_removes_stale_files(tmp_path: Path, ws: Workspace,
 
     # unchanged files are not rewritten (same inode)
     inode = (out / "calendar.ics").stat().st_ino
-    web.export(published, out)
+    export(published, out)
     assert (out / "calendar.ics").stat().st_ino == inode
 
     # a rotated token: the old link's files go, the new ones appear, written via rename
     rotated = FeedTokens(b"other-secret", ws.agencies())
     changed = FeedSet(whole=feedset.whole + b"\r\n", agencies=dict(feedset.agencies))
-    new = web.publish(changed, rotated, published, NOW + timedelta(hours=1))
-    web.export(new, out)
+    new = publish(changed, rotated, published, NOW + timedelta(hours=1))
+    export(new, out)
     assert (out / "calendar.ics").stat().st_ino != inode  # replaced, never written in place
     assert (out / "calendar.ics").read_bytes() == changed.whole
     names = {p.name for p in (out / "feeds").iterdir()}
@@ -354,7 +356,7 @@ def test_healthz_503_with_reload_errors_and_store_reason(server: Server, ws: Wor
              "/etc/reminderd/reminderd.yaml:3:10: write true or false"]
     store = open_store("postgresql://nobody@127.0.0.1:1/none")  # nothing listens on port 1
     try:
-        server.state.status = web.status_info(ws, NOW, store, lines, None, tokens=tokens)
+        server.state.status = status_info(ws, NOW, store, lines, None, tokens=tokens)
     finally:
         store.close()
     r = server.get("/healthz")
@@ -393,7 +395,7 @@ def test_metrics(server: Server, tokens: FeedTokens, feedset: FeedSet) -> None:
     server.state.reload_failures = 3
     server.state.status = replace(server.state.status,  # type: ignore[type-var]
                                   counts={"sent": 12, "failed": 1},
-                                  last_pass=web.LastPass(NOW, 0.25, sent=12))
+                                  last_pass=LastPass(NOW, 0.25, sent=12))
     r = server.get("/metrics")
     assert r.status == 200
     assert r.headers["content-type"].startswith("text/plain; version=0.0.4")
@@ -455,8 +457,8 @@ def test_status_with_a_real_store(tmp_path: Path, ws: Workspace, tokens: FeedTok
         claim = store.claim_due(NOW, "test", timedelta(minutes=5))
         store.mark_sent(claim, [planned[0].key], NOW, "<m@x>", "a@b")
         store.mark_failed(claim, [planned[1].key], NOW, "550 5.1.1 mailbox unavailable")
-        info = web.status_info(ws, NOW, store, [], web.LastPass(NOW, 1.5, sent=1, failed=1),
-                               tokens=tokens)
+        info = status_info(ws, NOW, store, [], LastPass(NOW, 1.5, sent=1, failed=1),
+                           tokens=tokens)
     finally:
         store.close()
     assert info.store_ok
@@ -477,7 +479,7 @@ def test_status_with_a_real_store(tmp_path: Path, ws: Workspace, tokens: FeedTok
 def test_overdue_items(ws: Workspace, tokens: FeedTokens) -> None:
     occ = ws.occurrences(NOW.date(), NOW.date() + timedelta(days=30))[0]
     after = datetime.combine(occ.date + timedelta(days=3), datetime.min.time(), UTC)
-    info = web.status_info(ws, after, None, [], None, tokens=tokens)
+    info = status_info(ws, after, None, [], None, tokens=tokens)
     titles = [o.title for o in info.overdue]
     assert occ.title in titles
     item = info.overdue[titles.index(occ.title)]
