@@ -11,6 +11,7 @@ import email
 import email.policy
 import logging
 import mailbox
+import re
 import shutil
 import ssl
 import subprocess
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from smtp_server import Recorder, free_port, smtp_server
 
 from reminderd.mail_transport import (
@@ -32,6 +35,7 @@ from reminderd.mail_transport import (
     TransientSendError,
     Transport,
     UncertainSendError,
+    smtp_payload,
 )
 from reminderd.mailer import RenderedMail, build_message, message_id_for
 
@@ -411,3 +415,24 @@ def test_maildir_unwritable_is_transient(tmp_path: Path) -> None:
                 await transport.send(SENDER, ["a@x.test"], message())
 
     run(go)
+
+
+def _payload_by_regex(message: bytes) -> tuple[bytes, int]:
+    """The plain reference: normalise every line end, then dot-stuff every line."""
+    body = re.sub(rb"\r\n|\r|\n", b"\r\n", message)
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    return re.sub(rb"(?m)^\.", b"..", body) + b".\r\n", len(body)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b".", b"\r", b"\n", b"\r\n", b"..", b"x.y", b"\xc3\xa1"]),
+                max_size=40).map(b"".join))
+def test_smtp_payload_equals_the_plain_rewrite(message: bytes) -> None:
+    """The fast path (already CRLF, no line starting with a dot) changes nothing."""
+    assert smtp_payload(message) == _payload_by_regex(message)
+
+
+def test_smtp_payload_of_a_built_message_is_the_message() -> None:
+    raw = message("[Nhắc việc] Hạn 12/06/2026", keys=("k",))
+    assert smtp_payload(raw) == (raw + b".\r\n", len(raw))

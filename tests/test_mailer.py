@@ -3,6 +3,7 @@ the RFC 2047 subject trap, header injection and cost."""
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import hashlib
@@ -586,3 +587,21 @@ def test_message_id_is_deterministic() -> None:
 
 
 # --- cost ------------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=400),
+       st.integers(20, 78))
+def test_encoded_words_fold_within_78_and_keep_whole_characters(text: str, room: int) -> None:
+    from reminderd.mailer import encoded_words
+
+    folded = encoded_words(text, first_line_room=room)
+    lines = folded.split("\r\n")
+    assert len(lines[0]) <= max(room, 16) and all(len(line) <= 78 for line in lines)
+    assert all(line.startswith(" ") for line in lines[1:])
+    words = [line.strip() for line in lines]
+    assert all(w.startswith("=?utf-8?b?") and w.endswith("?=") and len(w) <= 75
+               for w in words)
+    parts = [base64.b64decode(w[10:-2]) for w in words]
+    assert "".join(p.decode("utf-8") for p in parts) == text  # each word: whole characters
+    assert str(make_header(decode_header(folded))) == text
