@@ -22,7 +22,6 @@ from typing import Protocol
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.reminders import Reminder, ReminderKind
-from reminderd.core.reminders import plan as plan_reminders
 from reminderd.mail_transport import (
     PermanentSendError,
     TransientSendError,
@@ -96,10 +95,8 @@ def _skip_new_past() -> str:
 
 
 def current_reminders(ws: Workspace, now: datetime) -> list[Reminder]:
-    today = ws.local_today(now)
-    start, end = today - OCCURRENCES_BEHIND, today + MATERIALISE_AHEAD
-    occurrences = ws.occurrences(start, end)
-    return plan_reminders(occurrences, ws.policy(), ws.calendar(start, end))
+    """The reminders a pass at ``now`` considers (read-only: shared by the day's passes)."""
+    return ws.reminders_on(ws.local_today(now), OCCURRENCES_BEHIND, MATERIALISE_AHEAD)
 
 
 def _planned(reminder: Reminder) -> Planned:
@@ -366,8 +363,8 @@ async def _send_digest(
                     len(keys))
         return
     try:
-        result = await asyncio.wait_for(
-            transport.send(mailer.sender, list(agency.emails), message), send_timeout)
+        async with asyncio.timeout(send_timeout):  # not wait_for: no task per message
+            result = await transport.send(mailer.sender, list(agency.emails), message)
     except PermanentSendError as exc:
         failed = str(exc)
         deferred.append(lambda: _failed(store, claim, keys, now, failed, report))

@@ -15,7 +15,8 @@ from reminderd.core.errors import Problem
 from reminderd.core.model import Agency, Plans
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrences import expand
-from reminderd.core.reminders import Policy
+from reminderd.core.reminders import Policy, Reminder
+from reminderd.core.reminders import plan as plan_reminders
 from reminderd.core.workdays import WorkCalendar
 from reminderd.holidays_vn import build_calendar
 from reminderd.plans_yaml import PlansError, load_plans
@@ -34,6 +35,9 @@ class Workspace:
     settings: Settings
     plans: Plans
     _calendars: dict[tuple[int, int], WorkCalendar] = field(default_factory=dict, repr=False)
+    # the reminders of one local day (see reminders_on): every pass of a day, retry ticks
+    # included, plans the same ~4 per task; kept for the latest day only
+    _reminders: dict[date, list[Reminder]] = field(default_factory=dict, repr=False)
 
     def calendar(self, start: date, end: date) -> WorkCalendar:
         """Working-day calendar covering ``start``..``end`` with a year of margin each side."""
@@ -48,6 +52,19 @@ class Workspace:
 
     def occurrences(self, start: date, end: date) -> list[Occurrence]:
         return expand(self.plans, start, end, self.calendar(start, end))
+
+    def reminders_on(self, today: date, behind: timedelta, ahead: timedelta) -> list[Reminder]:
+        """Every reminder of the occurrences in ``today - behind .. today + ahead`` (the
+        send pass's window), planned once per local day: the result depends on nothing
+        else, and the workspace never changes. Treat the list as read-only."""
+        cached = self._reminders.get(today)
+        if cached is None:
+            start, end = today - behind, today + ahead
+            cached = plan_reminders(self.occurrences(start, end), self.policy(),
+                                    self.calendar(start, end))
+            self._reminders.clear()
+            self._reminders[today] = cached
+        return cached
 
     def policy(self) -> Policy:
         r = self.settings.reminders

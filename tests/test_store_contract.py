@@ -108,7 +108,8 @@ def store(store_url: str) -> Iterator[DeliveryStore]:
 def test_migrate_twice_is_a_no_op(store: DeliveryStore, store_url: str,
                                   open_more: Callable[[], DeliveryStore]) -> None:
     versions = raw(store_url, "SELECT version, name FROM schema_version ORDER BY version")
-    assert versions == [(1, "deliveries"), (2, "feed_items"), (3, "inflight")]
+    assert versions == [(1, "deliveries"), (2, "feed_items"), (3, "inflight"),
+                        (4, "claim_covering")]
     store.materialize([planned(K1)], T0)
     store.migrate()
     open_more().migrate()
@@ -136,7 +137,7 @@ def test_concurrent_first_migrations_agree(store_url: str,
         t.join(60)
     assert errors == []
     assert raw(store_url, "SELECT version FROM schema_version ORDER BY version") == [
-        (1,), (2,), (3,)]
+        (1,), (2,), (3,), (4,)]
 
 
 def test_a_schema_newer_than_the_code_is_refused(store: DeliveryStore, store_url: str) -> None:

@@ -83,7 +83,8 @@ def parse_url(url: str) -> tuple[str, str | None, str]:
 class PostgresStore(SqlStore):
     PARAM = "%({})s"
     IN_KEYS = "key = ANY({keys})"
-    CLAIM_LOCK = " FOR UPDATE SKIP LOCKED"  # concurrent replicas never take the same row
+    # concurrent replicas never take the same row
+    CLAIMABLE = SqlStore.CLAIMABLE + " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
         self.conninfo, self.schema, self.display = parse_url(url)

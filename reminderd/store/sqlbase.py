@@ -65,7 +65,14 @@ class SqlStore(ABC):
     IN_KEYS: ClassVar[str]  # the condition "key is one of the list bound to {keys}"
     # The guard of a fenced update (SQLite writes `+status` to keep off the status index).
     SENDING: ClassVar[str] = "status = 'sending'"
-    CLAIM_LOCK: ClassVar[str] = ""  # row locks the claim's subquery takes
+    # The keys a claim takes: due (pending or retrying, next_attempt reached) or left by a
+    # dead owner (sending, lease run out), whole agencies in order, at most {limit}.
+    CLAIMABLE: ClassVar[str] = (
+        "SELECT key FROM deliveries"
+        " WHERE (" + OPEN_SQL + " AND next_attempt <= {now})"
+        "    OR (status = 'sending' AND lease_until < {now})"
+        " ORDER BY agency, key LIMIT {limit}"
+    )
 
     @classmethod
     def _sql(cls, template: str) -> str:
@@ -132,10 +139,7 @@ class SqlStore(ABC):
             self._sql(
                 "UPDATE deliveries SET " + CLAIM_ASSIGNMENTS + ", owner = {owner},"
                 "  token = {token}, lease_until = {lease_until}, updated_at = {now}"
-                " WHERE key IN (SELECT key FROM deliveries"
-                "  WHERE (" + OPEN_SQL + " AND next_attempt <= {now})"
-                "     OR (status = 'sending' AND lease_until < {now})"
-                "  ORDER BY agency, key LIMIT {limit}" + self.CLAIM_LOCK + ")"
+                " WHERE key IN (" + self.CLAIMABLE + ")"
                 " RETURNING " + SELECT_COLUMNS
             ),
             {"now": self._stamp(now), "owner": owner, "token": token,
