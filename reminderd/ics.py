@@ -257,7 +257,8 @@ class FeedBuilder:
         self._entries: dict[_Key, _Entry] = {}
         self._roles: dict[tuple[_Key, str], bytes] = {}
         self._memo: dict[int, _Memo] = {}  # by id(occurrence)
-        self._seen: dict[tuple[object, ...], str] = {}  # shown fields -> item_hash
+        # key -> (shown fields, item_hash) of the latest occurrence seen with that key
+        self._seen: dict[str, tuple[tuple[object, ...], str]] = {}
         self._names: dict[tuple[str, ...], str] = {}
         self._empty: bytes | None = None
         self._headers: dict[str | None, bytes] = {}  # by agency (None: the whole calendar)
@@ -334,9 +335,14 @@ class FeedBuilder:
     def _remember(self, occ: Occurrence) -> _Memo:
         """What a build needs of ``occ`` that does not depend on today or revisions."""
         shown = _SHOWN(occ)
-        h = self._seen.get(shown)  # an equal occurrence from an earlier expansion?
-        if h is None:
-            h = self._seen[shown] = item_hash(occ)
+        # an equal occurrence from an earlier expansion? Looked up by key, then compared:
+        # hashing every shown field (titles, notes) cost more than comparing them
+        seen = self._seen.get(occ.key)
+        if seen is not None and seen[0] == shown:
+            h = seen[1]
+        else:
+            h = item_hash(occ)
+            self._seen[occ.key] = (shown, h)
         kind = occ.kind
         late = occ.done is None and kind in _TASKS and (
             kind is not K.ONGOING or occ.end is not None)
@@ -408,7 +414,7 @@ class FeedBuilder:
         if len(self._memo) > 2 * len(items) + 1024:
             self._memo = {id(o): self._memo[id(o)] for o in items}
         if len(self._seen) > 2 * len(items) + 1024:
-            self._seen = {_SHOWN(o): self._memo[id(o)][1] for o in items}
+            self._seen = {o.key: (_SHOWN(o), self._memo[id(o)][1]) for o in items}
         if len(self._entries) > 2 * len(keys) + 1024:
             self._entries = {k: self._entries[k] for k in keys}
             self._roles = {k: v for k, v in self._roles.items() if k[0] in self._entries}
