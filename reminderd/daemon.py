@@ -33,6 +33,11 @@ def setup_logging() -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("catch_up.failed error=%r", task.exception())
+
+
 async def run_daemon(config_path: Path, clock_start: datetime | None = None) -> int:
     clock = Clock(clock_start)
     state = WebState()
@@ -72,12 +77,11 @@ async def run_daemon(config_path: Path, clock_start: datetime | None = None) -> 
     # The catch-up pass runs while the feeds are served: after downtime its backlog can
     # take minutes.
     catch_up = asyncio.create_task(service.run_pass("start"))
+    catch_up.add_done_callback(_log_failure)
     await stop.wait()
     log.info("daemon.stopping")
     await runner.cleanup()  # stop accepting, close connections
     await service.stop()  # the pass stops after the message on the wire
-    if catch_up.done() and not catch_up.cancelled() and catch_up.exception() is not None:
-        log.error("catch_up.failed error=%r", catch_up.exception())
     log.info("daemon.stopped")
     return 0
 

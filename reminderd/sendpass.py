@@ -40,6 +40,7 @@ class StopFlag(Protocol):
 
     def is_set(self) -> bool: ...
 
+
 # The lease is extended once a quarter of it has passed, so a message always starts with
 # at least 3/4 of the lease left, more than the send timeout (config requires lease >= 2x
 # timeout). Not after every message: a heartbeat rewrites every row still claimed.

@@ -296,10 +296,10 @@ class Service:
     # --- feeds and status -------------------------------------------------------------------
     async def republish(self) -> None:
         """Rebuild the feeds (in a thread) and publish them; the old ones serve meanwhile."""
-        current, store = self.current, self.store
-        if current is None:
-            return
-        async with self._publish_lock:
+        async with self._publish_lock:  # one build at a time, the latest version last
+            current, store = self.current, self.store
+            if current is None:
+                return
             now = self.clock.now()
             tokens = feed_tokens(current.ws)
             previous = self.state.published

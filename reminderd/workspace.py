@@ -37,7 +37,8 @@ class Workspace:
     _calendars: dict[tuple[int, int], WorkCalendar] = field(default_factory=dict, repr=False)
     # the reminders of one local day (see reminders_on): every pass of a day, retry ticks
     # included, plans the same ~4 per task; kept for the latest day only
-    _reminders: dict[date, list[Reminder]] = field(default_factory=dict, repr=False)
+    _reminders: dict[tuple[date, timedelta, timedelta], list[Reminder]] = field(
+        default_factory=dict, repr=False)
 
     def calendar(self, start: date, end: date) -> WorkCalendar:
         """Working-day calendar covering ``start``..``end`` with a year of margin each side."""
@@ -57,13 +58,14 @@ class Workspace:
         """Every reminder of the occurrences in ``today - behind .. today + ahead`` (the
         send pass's window), planned once per local day: the result depends on nothing
         else, and the workspace never changes. Treat the list as read-only."""
-        cached = self._reminders.get(today)
+        key = (today, behind, ahead)
+        cached = self._reminders.get(key)
         if cached is None:
             start, end = today - behind, today + ahead
             cached = plan_reminders(self.occurrences(start, end), self.policy(),
                                     self.calendar(start, end))
             self._reminders.clear()
-            self._reminders[today] = cached
+            self._reminders[key] = cached
         return cached
 
     def policy(self) -> Policy:

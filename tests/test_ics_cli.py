@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import icalendar
@@ -114,3 +114,17 @@ def test_a_reload_reuses_the_feed_cache_and_gives_a_cold_builds_bytes(workdir: P
         encoding="utf-8")
     renamed = Feeds(load_workspace(config), previous=second)
     assert renamed.builder is not second.builder
+
+
+def test_a_days_reminders_are_planned_once_per_window(workdir: Path) -> None:
+    """The send pass's plan is kept per (day, window): the same call gives the same list,
+    another window or another day is planned again, never served from the wrong key."""
+    ws = load_workspace(workdir / "reminderd.yaml")
+    day, behind, ahead = date(2022, 8, 5), timedelta(days=200), timedelta(days=400)
+    first = ws.reminders_on(day, behind, ahead)
+    assert first and ws.reminders_on(day, behind, ahead) is first
+    narrow = ws.reminders_on(day, behind, timedelta(days=10))
+    assert narrow is not first and len(narrow) < len(first)
+    assert {r.key for r in narrow} <= {r.key for r in first}
+    later = ws.reminders_on(day + timedelta(days=1), behind, ahead)
+    assert later is not first
