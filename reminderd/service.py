@@ -28,12 +28,13 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from reminderd.clock import Clock
+from reminderd.feed_tokens import feed_tokens
 from reminderd.feeds import Feeds
-from reminderd.mail_setup import MailSetupError, build_mailer, feed_tokens
+from reminderd.mail_setup import Mailer, MailSetupError, build_mailer
 from reminderd.mailer import TemplateProblem, check_templates
 from reminderd.offload import in_thread
 from reminderd.publish import Published, export, publish
-from reminderd.sendpass import Mailer, PassReport, run_pass
+from reminderd.sendpass import PassReport, run_pass
 from reminderd.status import LastPass, status_info
 from reminderd.store import open_store
 from reminderd.store.base import DeliveryStore, Status, StoreError

@@ -15,11 +15,10 @@ from typing import Final
 
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
 from reminderd.core.reminders import TASK_KINDS, ReminderKind, Role
-from reminderd.feed_tokens import FeedTokens
-from reminderd.mail_setup import agency_feed_url, feed_tokens
-from reminderd.mail_view import ROLE_LABELS, days_text, vn_date, webcal
+from reminderd.feed_tokens import FeedTokens, agency_feed_url, feed_tokens
 from reminderd.publish import CALENDAR_PATH
 from reminderd.store.base import Delivery, DeliveryStore, Status
+from reminderd.wording import ROLE_LABELS, days_text, vn_date, webcal
 from reminderd.workspace import Workspace
 
 AGENDA_DAYS: Final = 60

@@ -29,7 +29,6 @@ from reminderd.core.reminders import Policy, Reminder, ReminderKind, Role, plan
 from reminderd.core.workdays import WorkCalendar
 from reminderd.holidays_vn import build_calendar
 from reminderd.mail_samples import AGENCY, FEED, NAMES, NOW, sample_digests, sample_reminders
-from reminderd.mail_view import days_text, vn_date, webcal
 from reminderd.mailer import (
     Digest,
     RenderedMail,
@@ -40,6 +39,7 @@ from reminderd.mailer import (
     envelope_address,
     message_id_for,
 )
+from reminderd.wording import days_text, vn_date, webcal
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "mail"
 SENDER = "Sở Ngoại vụ <lich@songoaivu.example>"

@@ -25,9 +25,8 @@ import pytest
 from aiohttp import web as aioweb
 
 from reminderd import web
-from reminderd.feed_tokens import FeedTokens
+from reminderd.feed_tokens import FeedTokens, feed_tokens
 from reminderd.feeds import Feeds, FeedSet
-from reminderd.mail_setup import feed_tokens
 from reminderd.publish import Published, TokenIndex, export, publish
 from reminderd.status import LastPass, status_info
 from reminderd.store import Planned, open_store
