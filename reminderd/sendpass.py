@@ -21,14 +21,14 @@ from typing import Protocol
 
 from reminderd.core.model import Agency
 from reminderd.core.reminders import Reminder, ReminderKind
-from reminderd.mail_setup import Mailer
-from reminderd.mail_transport import (
+from reminderd.mail.render import Digest, TemplateProblem, build_message, message_id_for
+from reminderd.mail.setup import Mailer
+from reminderd.mail.transport import (
     PermanentSendError,
     TransientSendError,
     Transport,
     UncertainSendError,
 )
-from reminderd.mailer import Digest, TemplateProblem, build_message, message_id_for
 from reminderd.store.base import Claim, Delivery, DeliveryStore, Planned, Status
 from reminderd.workspace import Workspace
 

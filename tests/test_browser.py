@@ -16,7 +16,7 @@ import pytest
 from daemon_proc import SECRET, Daemon
 from smtp_server import ThreadedSmtpServer
 
-from reminderd.feed_tokens import FeedTokens
+from reminderd.feeds.tokens import FeedTokens
 
 ROOT = Path(__file__).resolve().parents[1]
 

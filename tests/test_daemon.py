@@ -10,7 +10,7 @@ import pytest
 from daemon_proc import SECRET, Daemon, wait_for
 from smtp_server import ThreadedSmtpServer
 
-from reminderd.feed_tokens import FeedTokens
+from reminderd.feeds.tokens import FeedTokens
 
 PLANS = """\
 agencies:

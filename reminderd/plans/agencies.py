@@ -7,7 +7,7 @@ may name only one agency) and looks the references up in the index, with a sugge
 for a name it does not know. References read before the agencies (tasks read early)
 wait in ``late`` until the index is built.
 
-Internal to the plans loader; the public entry point is :mod:`reminderd.plans_yaml`.
+Internal to the plans loader; the public entry point is :mod:`reminderd.plans.loader`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import unicodedata
 from dataclasses import replace
 
 from reminderd.core.model import Agency, Task
-from reminderd.plans_fields import _FieldReader, _Fields, _Ident, _q
-from reminderd.yaml_nodes import Node, Scalar
+from reminderd.plans.fields import _FieldReader, _Fields, _Ident, _q
+from reminderd.plans.nodes import Node, Scalar
 
 # an agency read but not yet indexed: node, id, name, name node, aliases, e-mails
 _PendingAgency = tuple[Node, _Ident | None, str, Node, list[tuple[Node, str]], tuple[str, ...]]

@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import cast
 
 from reminderd.core.occurrence import Occurrence
-from reminderd.feed_tokens import agency_feed_url, feed_tokens
-from reminderd.feeds import feed_options
-from reminderd.ics import FeedBuilder
-from reminderd.mail_transport import MaildirTransport, Security, SmtpTransport, Transport
-from reminderd.mailer import Renderer, envelope_address
+from reminderd.feeds.build import feed_options
+from reminderd.feeds.ics import FeedBuilder
+from reminderd.feeds.tokens import agency_feed_url, feed_tokens
+from reminderd.mail.render import Renderer, envelope_address
+from reminderd.mail.transport import MaildirTransport, Security, SmtpTransport, Transport
 from reminderd.workspace import Workspace
 
 

@@ -43,8 +43,8 @@ from jinja2 import (
 from jinja2.sandbox import SandboxedEnvironment
 
 from reminderd.core.reminders import ReminderKind
-from reminderd.mail_samples import sample_digests
-from reminderd.mail_view import Digest, context
+from reminderd.mail.samples import sample_digests
+from reminderd.mail.view import Digest, context
 
 __all__ = [
     "ATTACHMENT_NAME",
