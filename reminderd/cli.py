@@ -16,7 +16,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from reminderd.agency_refs import resolve_agency
 from reminderd.config import DEFAULT_CONFIG
 from reminderd.core.errors import TimeExprError
 from reminderd.core.occurrence import Occurrence
@@ -25,6 +24,7 @@ from reminderd.core.timeexpr import describe, parse_date, parse_time
 from reminderd.feeds.build import Feeds, size_warnings
 from reminderd.mail.render import TemplateProblem, check_templates
 from reminderd.mail.setup import MailSetupError, build_mailer
+from reminderd.plans.agencies import resolve_agency
 from reminderd.sendpass import describe_dry_run, run_pass
 from reminderd.store import open_store
 from reminderd.store.base import DeliveryStore, Status, StoreError
