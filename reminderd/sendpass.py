@@ -21,7 +21,8 @@ from typing import Protocol
 
 from reminderd.core.model import Agency
 from reminderd.core.reminders import Reminder, ReminderKind
-from reminderd.mail.render import Digest, TemplateProblem, build_message, message_id_for
+from reminderd.mail.message import build_message, message_id_for
+from reminderd.mail.render import TemplateProblem
 from reminderd.mail.setup import Mailer
 from reminderd.mail.transport import (
     PermanentSendError,
@@ -29,6 +30,7 @@ from reminderd.mail.transport import (
     Transport,
     UncertainSendError,
 )
+from reminderd.mail.view import Digest
 from reminderd.store.base import Claim, Delivery, DeliveryStore, Planned, Status
 from reminderd.workspace import Workspace
 

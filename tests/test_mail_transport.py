@@ -26,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from smtp_server import Recorder, free_port, smtp_server
 
-from reminderd.mail.render import RenderedMail, build_message, message_id_for
+from reminderd.mail.message import RenderedMail, build_message, message_id_for
 from reminderd.mail.transport import (
     MaildirTransport,
     PermanentSendError,

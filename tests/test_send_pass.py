@@ -31,7 +31,7 @@ import pytest
 from smtp_server import Recorder, ThreadedSmtpServer, free_port
 
 from reminderd.cli import main
-from reminderd.mail.render import message_id_for
+from reminderd.mail.message import message_id_for
 from reminderd.mail.setup import build_mailer
 from reminderd.sendpass import SKIP_UNPLANNED, PassReport, run_pass
 from reminderd.store import Delivery, DeliveryStore, Status, open_store

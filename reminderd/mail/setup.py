@@ -12,7 +12,8 @@ from reminderd.core.occurrence import Occurrence
 from reminderd.feeds.build import feed_options
 from reminderd.feeds.ics import FeedBuilder
 from reminderd.feeds.tokens import agency_feed_url, feed_tokens
-from reminderd.mail.render import Renderer, envelope_address
+from reminderd.mail.message import envelope_address
+from reminderd.mail.render import Renderer
 from reminderd.mail.transport import MaildirTransport, Security, SmtpTransport, Transport
 from reminderd.workspace import Workspace
 
