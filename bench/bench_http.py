@@ -54,7 +54,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
 from reminderd.feeds.build import FeedSet
-from reminderd.feeds.ics import FeedBuilder, FeedOptions
+from reminderd.feeds.events import FeedOptions
+from reminderd.feeds.ics import FeedBuilder
 from reminderd.feeds.tokens import FeedTokens
 
 SECRET = b"bench-secret-not-for-production"

@@ -32,7 +32,8 @@ from icalendar import Calendar, Event
 
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
-from reminderd.feeds.ics import FeedBuilder, FeedOptions, Revision, item_hash, revise
+from reminderd.feeds.events import FeedOptions, Revision, item_hash, revise
+from reminderd.feeds.ics import FeedBuilder
 
 KINDS = list(OccurrenceKind)
 TODAY = date(2025, 6, 1)

@@ -174,7 +174,8 @@ def test_icaljs_reads_the_calendar_name(tmp_path: Path) -> None:
 
 def test_bundled_plans_feeds_whole_and_per_agency(tmp_path: Path) -> None:
     """Every feed the bundled plans.yaml gives, through every consumer; the seeds' key dates."""
-    from reminderd.feeds.ics import FeedBuilder, FeedOptions
+    from reminderd.feeds.events import FeedOptions
+    from reminderd.feeds.ics import FeedBuilder
     from reminderd.workspace import load_workspace
 
     root = Path(__file__).resolve().parents[1]
