@@ -18,6 +18,8 @@ from smtp_server import ThreadedSmtpServer
 
 from reminderd.feeds.tokens import FeedTokens
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -54,6 +54,7 @@ def daemon(tmp_path: Path, smtp: ThreadedSmtpServer) -> Iterator[Daemon]:
     d.kill()
 
 
+@pytest.mark.slow
 def test_feeds_tokens_reload_mail_and_restart(daemon: Daemon, smtp: ThreadedSmtpServer) -> None:
     daemon.start()
     started = time.monotonic()

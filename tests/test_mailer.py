@@ -479,6 +479,7 @@ def test_compat32_mime_equivalent(renderer: Renderer) -> None:
 # --- the subject trap (RFC 2047, traps.md) ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_thousand_vietnamese_subjects_survive() -> None:
     subjects = vietnamese_subjects(1000)
     assert min(map(len, subjects)) >= 20 and max(map(len, subjects)) <= 200
@@ -496,6 +497,7 @@ def test_thousand_vietnamese_subjects_survive() -> None:
     assert damaged == []
 
 
+@pytest.mark.slow
 def test_the_trap_is_real_on_this_interpreter() -> None:
     """The generated subjects do catch the bug: EmailMessage(policy=SMTP) loses spaces."""
     damaged = 0
