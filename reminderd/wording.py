@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from reminderd.core.occurrence import Occurrence
 from reminderd.core.reminders import ReminderKind, Role
 
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
@@ -20,6 +21,15 @@ ROLE_LABELS = {
 def vn_date(day: date) -> str:
     """date(2026, 6, 12) -> "Thứ Sáu, 12/06/2026"."""
     return f"{WEEKDAYS[day.weekday()]}, {day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def at_time(occ: Occurrence) -> str:
+    """The time of day the document gives, to follow a date: ", lúc 17:00", ", từ 08:00 đến
+    11:30", " (buổi sáng)"; "" when it gives none."""
+    if occ.time:
+        first, _, last = occ.time.partition("-")
+        return f", từ {first} đến {last}" if last else f", lúc {first}"
+    return f" (buổi {occ.daypart})" if occ.daypart else ""
 
 
 def short_date(day: date) -> str:

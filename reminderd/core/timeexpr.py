@@ -139,13 +139,14 @@ def _clock(p: _Prepared) -> None:
         times.append(f"{hour:02d}:{minute:02d}")
         p.daypart = p.daypart or m["dp"]
     p.time = "-".join(times)
-    due = any(m["pre"].startswith(("trước", "chậm nhất")) for m in found)
-    rest = _CLOCK.sub("", p.s)
+
+    def keep_due(m: re.Match[str]) -> str:  # before 17:00 on X: X itself is allowed
+        return " chậm nhất " if m["pre"].startswith(("trước", "chậm nhất")) else " "
+
+    rest = _CLOCK.sub(keep_due, p.s)
     rest = " ".join(rest.replace(" ,", ",").split()).strip(", ")
     rest = re.sub(r"^(?:đến|tới|-) ", "", rest)  # the end of "từ 8h00 đến 11h00 ngày X"
-    if due and not rest.startswith(("chậm nhất", "trước", "hạn")):
-        rest = f"chậm nhất {rest}"  # before 17:00 on X: X itself is allowed
-    p.s = rest
+    p.s = re.sub(r"chậm nhất,? (?:(?:vào|là|đến) )*(?:đến|tới|-) ", "chậm nhất ", rest)
 
 
 def _daypart(p: _Prepared) -> None:
