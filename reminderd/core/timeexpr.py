@@ -75,6 +75,7 @@ _SPELLED = re.compile(r"(?<![0-9/.-])([0-9]{1,2}) \(([^()0-9]+)\)")  # "06 (sáu
 _SPELLED_FIRST = re.compile(rf"(?:(?<=tháng )|(?<=ngày ))({NUM_WORDS}) \(([0-9]{{1,2}})\)")
 # A trailing parenthetical without digits is a remark; final stops are not part of the time.
 _TAIL = re.compile(r"(?: ?\([^()0-9]*\)|[ .;,:!]|\./\.)+$")  # remarks in brackets, stops
+_CONDITION = re.compile(r"\b(?:khi|nếu|tùy|trừ|trường hợp|trong trường hợp|điều kiện)\b")
 _REMARK = re.compile(r"\(([^()0-9]*)\)")
 _TAIL_CHARS = frozenset(") .;,:!")
 _OR_ADHOC = re.compile(
@@ -87,6 +88,7 @@ _REPORT_LABEL = re.compile(
     r"(?: đầu năm| cuối năm)?|(?:0?9|chín) tháng(?: đầu năm)?)(?: (?:được )?(?:gửi|nộp))?,? "
     r"(?=(?:tính )?từ |trước |chậm nhất |hạn |vào |trong |ngày )"
 )
+_PERIOD_COMMA_YEAR = re.compile(r"((?:quý|tháng) [ivx0-9]+), (năm [0-9]{4})")
 # "(06 tháng 15 ngày)" after a range: the document's own count; ", tầm nhìn 2045": a horizon.
 _REMARKS = re.compile(
     r" \((?:[0-9]{1,3} (?:năm|tháng|ngày|tuần),? ?)+\)|,? tầm nhìn (?:đến )?(?:năm )?[0-9]{4}"
@@ -335,8 +337,13 @@ def _prepare(text: str, year: int | None = None) -> _Prepared:
         p.s = _SPELLED.sub(_spelled, p.s).replace("(âm lịch)", "âm lịch")
         p.s = _SPELLED_FIRST.sub(lambda m: _spelled(m, digits_first=False), p.s)
     if p.s[-1:] in _TAIL_CHARS and (tail := _TAIL.search(p.s)) is not None:
-        p.ignored += [r.strip() for r in _REMARK.findall(tail[0]) if r.strip()]
+        remarks = [r.strip() for r in _REMARK.findall(tail[0]) if r.strip()]
+        if any(_CONDITION.search(r) for r in remarks):  # "(khi có kinh phí)": maybe never
+            raise Bad(f"a condition beside the time: {', '.join(remarks)!r}",
+                      "write the date that applies, or leave the item unscheduled")
+        p.ignored += remarks
         p.s = p.s[: tail.start()]  # "(chưa bao gồm thời gian di chuyển)", a final "."
+    p.s = _PERIOD_COMMA_YEAR.sub(r"\1 \2", p.s)  # "Quý II, năm 2025"
     if (label := _REPORT_LABEL.match(p.s)) is not None:
         p.ignored.append(label[0].strip(" ,"))
         p.s = p.s[label.end() :]
@@ -381,7 +388,8 @@ def _prepare(text: str, year: int | None = None) -> _Prepared:
 _UNSAFE = frozenset(
     """không chưa chẳng nếu khi hoặc hay trước kể tính hết hạn chậm muộn sớm ngày tháng quý
     tuần năm giờ phút hằng hàng định lần mỗi nay mai trở liền kề xuyên vòng suốt lịch âm
-    rằm mùng tết khánh trường tùy cần gia lùi hoãn dời kéo đợt giai mùa kỳ""".split()  # noqa: SIM905
+    rằm mùng tết khánh trường tùy cần gia lùi hoãn dời kéo đợt giai mùa kỳ lào campuchia
+    khmer""".split()  # noqa: SIM905
 )
 # Words that are about time only before a time word ("đầu tháng", "thu đông", "sau ngày"),
 # and ordinary words elsewhere ("người đứng đầu", "thu nhập", "gửi đến Sở").
@@ -453,6 +461,8 @@ def _read_all(s: str, year: int | None, text: str, *, aside: bool = True) -> Tim
         timing = read(s[1:-1], year, text)
     if timing is None and (m := _CADENCE_FIRST.fullmatch(s)) is not None:
         timing = read(f"{m['rest']} {m['c']}", year, text)
+    if timing is None and (m := _NARROWED.fullmatch(s)) is not None:
+        timing = _narrowed(m["a"], m["b"], year, text)
     if timing is None and "(" in s:
         flat = " ".join(s.replace("(", ", ").replace(")", " ").split()).replace(" ,", ",")
         timing = _read_all(flat, year, text, aside=aside) if flat != s else None
@@ -461,6 +471,24 @@ def _read_all(s: str, year: int | None, text: str, *, aside: bool = True) -> Tim
     if timing is None and aside and " " in s:
         timing = _set_aside(s, year, text)
     return timing
+
+
+_NARROWED = re.compile(r"(?P<a>[^()]+) \((?P<b>[^()]+)\)")
+
+
+def _narrowed(a: str, b: str, year: int | None, text: str) -> Timing | None:
+    """"Quý III/2025 (trước ngày 15/9/2025)", "Quý II/2025 (hoàn thành trước 30/6)": a date
+    in brackets inside the period before them is the more precise reading, and wins."""
+    outer = _read_all(a, year, text, aside=False)
+    if outer is None or outer.kind not in (Kind.WINDOW, Kind.DEADLINE) or outer.end is None:
+        return None
+    inner = _read_all(b, outer.end.year, text)
+    if inner is None or inner.kind not in (Kind.WINDOW, Kind.DEADLINE) or inner.end is None:
+        return None
+    first = outer.start or outer.end
+    if first <= (inner.start or inner.end) and inner.end <= outer.end:
+        return inner
+    raise Bad(f"the date in brackets ({b}) is outside {a}", "write the one that applies")
 
 
 _CLAUSES = re.compile(r"(?:,|;)? (?:và|hoặc) |; |, (?=(?:trước|chậm nhất|hạn|ngày|đến|từ|tháng|quý"

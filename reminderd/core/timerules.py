@@ -145,16 +145,23 @@ def _reports(m: re.Match[str], year: int | None, text: str) -> Timing:
 
 @_rule(rf"(?:định kỳ )?(?P<n>{COUNT}) (?P<u>tháng|năm)(?:/| (?:một|1) )lần")
 def _periodic(m: re.Match[str], year: int | None, text: str) -> Timing:
-    """"định kỳ 02 năm/lần": every n years from the anchor the item supplies (day 0)."""
+    """"định kỳ 02 năm/lần": every n years from the anchor the item supplies (day 0).
+    "định kỳ 6 tháng/lần" gives no day: unscheduled, as "định kỳ 6 tháng" (it used to become
+    30/06 and 31/12, a made-up day)."""
     n = number(m["n"])
     if m["u"] == "tháng":
-        return _every_months(n, text)
+        if 12 % n:
+            raise Bad(f"{n} months does not divide the year into equal periods")
+        reason = (f"'{m[0]}' says how often, not on which day: write the day, e.g. "
+                  "'trước ngày 15/6 và 15/12 hằng năm'")
+        return Timing(Kind.UNSCHEDULED, text, reason=reason)
     if not 1 <= n <= 100:
         raise Bad(f"an interval of {n} years is not a period")  # INTERVAL=0 hangs dateutil
     return _recurring(text, Recurrence("yearly", day=0, interval=n))
 
 
 _LIST = re.compile(r", (?:và )?| và ")
+_FILLER = re.compile(r"^(?:(?:vào |nhân |trong )?dịp |vào |trong )")
 # A period of every year, as the months it covers: "tháng 3", "quý I", "6 tháng đầu năm".
 _YEARLY_PERIOD = re.compile(
     r"(?:trong |vào )?(?:(?:tháng (?P<m>[0-9]{1,2}))|quý (?P<q>[ivx]+|[1-4])"
@@ -177,9 +184,13 @@ def _yearly_part(p: str) -> tuple[int, int, int, int] | None:
         return d.month, d.day, d.month, d.day
     if re.search(r"[0-9]{4}", p):
         return None
-    sp = _span(p, _ANY_YEAR)
-    if sp is None or sp.start.year != _ANY_YEAR or sp.end.year != _ANY_YEAR:
+    sp, other = _span(p, _ANY_YEAR), _span(p, _ANY_YEAR + 2)
+    if sp is None or other is None or sp.start.year != _ANY_YEAR or sp.end.year != _ANY_YEAR:
         return None
+    if (sp.start.month, sp.start.day, sp.end.month, sp.end.day) != (
+        other.start.month, other.start.day, other.end.month, other.end.day
+    ):
+        return None  # a lunar day moves in the solar year: not one solar day every year
 
     def day(x: date) -> int:
         return -1 if (x + timedelta(1)).month != x.month else x.day
@@ -219,9 +230,10 @@ def _yearly_on(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"15/8 hằng năm", "10/3 âm lịch hằng năm" (a written year becomes the anchor);
     "15/6 và 15/12 hằng năm", "trong tháng 3 hằng năm", "Quý I hằng năm" (windows: their
     last day is the deadline)."""
-    d = parse_yearly_day(m["p"])
-    if d is None or (d.year is None and not d.lunar and _LIST.search(m["p"])):
-        listed = _yearly_list(m["p"], bool(m["before"]), text)
+    p = _FILLER.sub("", m["p"])  # "hằng năm vào dịp Tết Nguyên đán"
+    d = parse_yearly_day(p)
+    if d is None or (d.year is None and not d.lunar and _LIST.search(p)):
+        listed = _yearly_list(p, bool(m["before"]), text)
         if listed is not None:
             return listed
         return None  # several clauses, or words around the time: read by timeexpr
@@ -420,7 +432,7 @@ def _anniversary_years(m: re.Match[str], year: int | None, text: str) -> Timing:
     return Timing(Kind.WINDOW, text, start=date(b, 1, 1), end=date(b, 12, 31), since=a)
 
 
-@_rule(r"thường xuyên(?:,? liên tục)?(?: (?:trong|suốt) (?P<p>.+))?")
+@_rule(r"(?:thường xuyên(?:,? liên tục)?|liên tục)(?: (?:trong|suốt) (?P<p>.+))?")
 def _always(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """Continuous work over the period written, else the plan's year, else open."""
     if m["p"] is None:
@@ -431,7 +443,7 @@ def _always(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     return None if sp is None else Timing(Kind.ONGOING, text, start=sp.start, end=sp.end)
 
 
-@_rule(r"(?P<p>.+?),? và (?:những|các) năm (?:tiếp theo|sau đó|sau|tiếp)")
+@_rule(r"(?P<p>.+?)(?:,? và|,) (?:những|các) năm (?:tiếp theo|sau đó|sau|tiếp)")
 def _onwards(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     p = parse_period(m["p"], year)
     return None if p is None else Timing(Kind.ONGOING, text, start=as_span(p, year).start)
@@ -473,7 +485,8 @@ def _before(m: re.Match[str], year: int | None, text: str) -> Timing | None:
 
 
 @_rule(
-    r"(?:chậm nhất|muộn nhất|hạn chót|hạn cuối|hạn nộp|hạn|đến hết|đến)"
+    r"(?:chậm nhất|muộn nhất|hạn chót|hạn cuối|hạn nộp|hạn|đến hết|đến"
+    r"|không (?:muộn|chậm|trễ) hơn(?: ngày)?)"
     r"(?: là| vào| đến hết| đến)* (?P<p>.+)"
 )
 def _by(m: re.Match[str], year: int | None, text: str) -> Timing | None:
@@ -524,6 +537,30 @@ def _day_list(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     if end < start:
         raise Bad(f"the range ends ({end:%d/%m/%Y}) before it starts ({start:%d/%m/%Y})")
     return Timing(Kind.WINDOW, text, start=start, end=end)
+
+
+@_rule(r"(?:trong |suốt )?cả năm|suốt năm|trong năm")
+def _plan_year(m: re.Match[str], year: int | None, text: str) -> Timing:
+    """"Cả năm", "Trong năm": the plan's year."""
+    if year is None:
+        raise Bad(f"'{m[0]}' needs the plan's year", "write the year: cả năm 2025")
+    return Timing(Kind.WINDOW, text, start=date(year, 1, 1), end=date(year, 12, 31))
+
+
+_EACH = {"quý": (3, 6, 9, 12), "năm": (12,)}
+
+
+@_rule(r"(?:vào )?(?:(?P<p>đầu|cuối) |(?P<m>tháng (?:đầu|cuối)) (?:của )?)(?:mỗi|từng|các) "
+       r"(?P<u>quý|năm)")
+def _each_period(m: re.Match[str], year: int | None, text: str) -> Timing:
+    """"cuối mỗi quý" 31/03, 30/06 …; "đầu mỗi quý" 01/01, 01/04 …; "tháng cuối của mỗi
+    quý" that month (its last day is the deadline); "cuối mỗi năm" 31/12 (Art. 146)."""
+    months = _EACH[m["u"]]
+    if m["p"] == "đầu" or (m["m"] or "").endswith("đầu"):
+        first = tuple(x - (2 if m["u"] == "quý" else 11) for x in months)
+        day = 1 if m["p"] else -1
+        return _recurring(text, Recurrence("yearly", day, first))
+    return _recurring(text, Recurrence("yearly", -1, months))
 
 
 @_rule(r"(?:từ )?(?P<p>.+?),? (?:trở đi|trở về sau|về sau)")
@@ -586,8 +623,11 @@ def _dash_range(s: str, year: int | None) -> Span | None:
     error: Bad | None = None
     for i, c in enumerate(s):
         if c == "-":
+            a, b = s[:i], s[i + 1 :]
+            if a.startswith("tháng ") and b[:1].isdigit() and "/" not in b.split(" ")[0]:
+                b = f"tháng {b}"  # "tháng 3-4 năm 2025": the second month shares the word
             try:
-                sp = _join(s[:i], s[i + 1 :], year, same_unit=True)
+                sp = _join(a, b, year, same_unit=True)
             except Bad as exc:
                 error = error or exc
                 continue
