@@ -432,7 +432,10 @@ def _anniversary_years(m: re.Match[str], year: int | None, text: str) -> Timing:
     return Timing(Kind.WINDOW, text, start=date(b, 1, 1), end=date(b, 12, 31), since=a)
 
 
-@_rule(r"(?:thường xuyên(?:,? liên tục)?|liên tục)(?: (?:trong|suốt) (?P<p>.+))?")
+@_rule(
+    r"(?:hằng (?:năm|quý|tháng),? )?(?:thường xuyên(?:,? liên tục)?|liên tục)"
+    r"(?:,? hằng (?:năm|quý|tháng)| (?:trong|suốt) (?P<p>.+))?"
+)
 def _always(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """Continuous work over the period written, else the plan's year, else open."""
     if m["p"] is None:
