@@ -242,9 +242,15 @@ def _one(m: re.Match[str]) -> str:
     return f"{row.date} năm {year}" if " " in row.date else f"{row.date}/{year}"
 
 
+# Words of the names that time phrases use for nothing else: a phrase with none of them holds
+# no named day, and the long alternation above is not run over it.
+_COMMON = frozenset(["ngày", "lễ", "năm", "của", "và", "nước", "việt", "nam", "tháng"])
+_NAME_WORDS = frozenset(w for n in _INDEX for w in n.replace("-", " ").split()) - _COMMON
+
+
 def substitute(s: str) -> tuple[str, tuple[str, ...]]:
     """Normalised text with each named day replaced by its date, and the names replaced."""
-    if not _RX.search(s):
+    if _NAME_WORDS.isdisjoint(s.replace("-", " ").replace("(", " ").split()) or not _RX.search(s):
         return s, ()
     names: list[str] = []
 
