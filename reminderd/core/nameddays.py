@@ -246,11 +246,12 @@ def _one(m: re.Match[str]) -> str:
 # no named day, and the long alternation above is not run over it.
 _COMMON = frozenset(["ngày", "lễ", "năm", "của", "và", "nước", "việt", "nam", "tháng"])
 _NAME_WORDS = frozenset(w for n in _INDEX for w in n.replace("-", " ").split()) - _COMMON
+_WORDS = re.compile(r"[\s,;:.()-]+")
 
 
 def substitute(s: str) -> tuple[str, tuple[str, ...]]:
     """Normalised text with each named day replaced by its date, and the names replaced."""
-    if _NAME_WORDS.isdisjoint(s.replace("-", " ").replace("(", " ").split()) or not _RX.search(s):
+    if _NAME_WORDS.isdisjoint(_WORDS.split(s)) or not _RX.search(s):
         return s, ()
     names: list[str] = []
 

@@ -138,7 +138,7 @@ _DATE_AFTER = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})(?:[/.-]([0-9]{4}))?")
 _DATE_BEFORE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})(?:[/.-]([0-9]{4}))?$")
 
 
-@dataclass
+@dataclass(slots=True)
 class Prepared:
     """The phrase the rules read, with what was taken out of it on the way."""
 
@@ -317,7 +317,7 @@ _COUNTED = re.compile(
 )
 
 
-_CYCLE_TRIGGERS = ("báo cáo", "tính từ", "liền", "tiếp", "thứ", "sau", "kế")
+_CYCLE_HINT = re.compile("báo cáo|tính từ|liền|tiếp|thứ|sau|kế")
 
 
 _REDUNDANT_PERIOD = re.compile(
@@ -361,6 +361,13 @@ def _for_report(m: re.Match[str], p: Prepared) -> str:
     return " hằng quý" if c.startswith("quý") else " hằng năm"
 
 
+# What the rarer steps below look for: a phrase with none of it (most of them) skips them all.
+_RARE = re.compile(
+    r"[(:]|tầm nhìn|thứ|chủ nhật|\bcn\b|xuất|cầu|cần|kể từ|không quá|thời gian|báo cáo|số liệu"
+    r"|tính từ|liền|tiếp|sau|kế|, năm"
+)
+
+
 def prepare(text: str, year: int | None = None) -> Prepared:
     """The phrase the rules read, and what was set aside or taken out of it."""
     if len(text) > MAX_LENGTH:
@@ -376,10 +383,27 @@ def prepare(text: str, year: int | None = None) -> Prepared:
             p.ignored.append(words)
         p.s = p.s[lead.end() :]
     if p.s.lstrip("(").startswith(_UNSCHEDULED) or (
-        _RELATIVE_NOW.search(p.s) and not _DIGIT.search(p.s)
+        not _DIGIT.search(p.s) and _RELATIVE_NOW.search(p.s)
     ):
         p.unscheduled = True
         return p
+    if _RARE.search(p.s) is not None or p.s[-1:] in _TAIL_CHARS:
+        _rare(p, year)
+    p.s = _can_chi(p.s)
+    try:
+        p.s, _ = substitute(p.s)
+    except Mismatch as exc:
+        raise Bad(str(exc)) from None
+    if _CLOCK_HINT.search(p.s):
+        _clock(p)
+    if "sáng" in p.s or "chiều" in p.s or "tối" in p.s or "trưa" in p.s:
+        _daypart(p)
+    return p
+
+
+def _rare(p: Prepared, year: int | None) -> None:
+    """Brackets, remarks, qualifiers, weekdays, lunar dates beside solar ones, periods from
+    an anchor and the reporting cycle's words (see the module docstring)."""
     if "(" in p.s:
         p.s = _SPELLED.sub(_spelled, p.s).replace("(âm lịch)", "âm lịch")
         p.s = _SPELLED_FIRST.sub(lambda m: _spelled(m, digits_first=False), p.s)
@@ -414,15 +438,5 @@ def prepare(text: str, year: int | None = None) -> Prepared:
         p.s = _WITHIN.sub("trong vòng ", p.s).replace(", kể từ", " kể từ")
         if not _COUNTED.search(p.s):  # "có hiệu lực kể từ ngày X": from X on
             p.s = p.s.replace("kể từ", "từ")
-    if any(w in p.s for w in _CYCLE_TRIGGERS):
+    if _CYCLE_HINT.search(p.s):
         _cycle_words(p)
-    p.s = _can_chi(p.s)
-    try:
-        p.s, _ = substitute(p.s)
-    except Mismatch as exc:
-        raise Bad(str(exc)) from None
-    if _CLOCK_HINT.search(p.s):
-        _clock(p)
-    if "sáng" in p.s or "chiều" in p.s or "tối" in p.s or "trưa" in p.s:
-        _daypart(p)
-    return p
