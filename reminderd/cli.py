@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from reminderd.config import DEFAULT_CONFIG
+from reminderd.config import DEFAULT_CONFIG, redact
 from reminderd.core.errors import TimeExprError
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrences import unscheduled
@@ -24,7 +24,9 @@ from reminderd.core.timeexpr import describe, parse_date, parse_time
 from reminderd.core.timing import Timing
 from reminderd.core.workdays import WorkCalendar
 from reminderd.feeds.build import Feeds, size_warnings
+from reminderd.feeds.tokens import SecretError, check_secret
 from reminderd.holidays_vn import build_calendar
+from reminderd.mail.golive import going_live
 from reminderd.mail.render import TemplateProblem, check_templates
 from reminderd.mail.setup import MailSetupError, build_mailer
 from reminderd.plans.agencies import resolve_agency
@@ -80,12 +82,24 @@ def _today(ws: Workspace, args: argparse.Namespace) -> date:
 
 def cmd_check(args: argparse.Namespace) -> int:
     ws = _load(args)
+    from reminderd.server.statuspage import check_status_template
+
     template_problems = check_templates(ws.settings.templates / "mail",
                                         zone=ws.settings.timezone)
+    template_problems += check_status_template(ws.settings.templates)
     if template_problems:
         for problem in template_problems:
             print(problem, file=sys.stderr)
         print(f"{len(template_problems)} template problem(s).", file=sys.stderr)
+        return 1
+    errors, live_warnings = going_live(ws)
+    secret_problem = check_secret(ws.settings.var_dir)
+    if secret_problem:
+        errors.append(secret_problem)
+    if errors:
+        for line in errors:
+            print(line, file=sys.stderr)
+        print(f"{len(errors)} problem(s).", file=sys.stderr)
         return 1
     today = ws.local_today(system_now())
     plans = ws.plans
@@ -105,6 +119,8 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"{largest[0]} {largest[1]:,} bytes")
     for warning in size_warnings(sizes):
         print(f"  warning: {warning}")
+    for warning in live_warnings:
+        print(f"  {warning}")
     pending = unscheduled(plans)
     if pending:
         print(f"  warnings: {len(pending)} item(s) have no date and get no reminders:")
@@ -324,7 +340,8 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         print(json.dumps([{
             "key": r.key, "agency": r.agency, "status": str(r.status), "due": r.due.isoformat(),
             "updated_at": r.updated_at.isoformat(), "attempts": r.attempts,
-            "recipients": r.recipients, "message_id": r.message_id, "last_error": r.last_error,
+            "recipients": r.recipients, "message_id": r.message_id,
+            "last_error": redact(r.last_error) if r.last_error else r.last_error,
             "uncertain": r.uncertain,
         } for r in rows], ensure_ascii=False, indent=1))
         return 0
@@ -339,7 +356,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         if r.recipients:
             print(f"{'':17}tới: {r.recipients}")
         if r.last_error:
-            print(f"{'':17}lỗi: {r.last_error}")
+            print(f"{'':17}lỗi: {redact(r.last_error)}")
     return 0
 
 
@@ -359,6 +376,26 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError("--clock-start needs a UTC offset, e.g. +07:00")
     setup_logging()
     return asyncio.run(run_daemon(Path(args.config), clock_start))
+
+
+# --- hash-password ---------------------------------------------------------------------
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    """The admin password's scrypt hash, for http.admin_password_hash_env."""
+    import getpass
+
+    from reminderd.server.auth import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Mật khẩu quản trị: ")
+        if getpass.getpass("Nhập lại: ") != password:
+            raise UsageError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 12:
+        raise UsageError("use a password of at least 12 characters")
+    print(hash_password(password))
+    return 0
 
 
 # --- entry point -----------------------------------------------------------------------
@@ -399,6 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "failed, skipped)")
     p.add_argument("--limit", type=int, default=200, help="at most this many (newest first)")
     p.add_argument("--json", action="store_true", help="a JSON list")
+    command("hash-password", cmd_hash_password, "print the scrypt hash of the admin password "
+            "(read from the terminal or stdin) for http.admin_password_hash_env", config=False)
     p = command("run", cmd_run, "the daemon: schedules passes, serves feeds, reloads on edits")
     p.add_argument("--clock-start", help="start the daemon's clock at this instant (ISO 8601), "
                    "advancing in real time: for rehearsals and tests")
@@ -413,11 +452,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result
     except LoadError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(redact(str(problem)), file=sys.stderr)
         print(f"{len(exc.problems)} problem(s); nothing was changed.", file=sys.stderr)
         return 1
-    except UsageError as exc:
+    except SecretError as exc:
         print(f"reminderd {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except UsageError as exc:
+        print(redact(f"reminderd {args.command}: {exc}"), file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0

@@ -116,8 +116,89 @@ def _rotation(raw: str) -> str:
 
 def _env_name(raw: str) -> str:
     if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", raw):
-        raise ValueError("write the NAME of an environment variable (credentials never go in YAML)")
+        raise NotEchoed("write the NAME of an environment variable, e.g. "
+                        "REMINDERD_SMTP_PASSWORD (credentials never go in YAML)")
     return raw
+
+
+# --- HTTP exposure and secrets (issue 12): settings, address parsing, redaction ------------
+
+class NotEchoed(ValueError):
+    """A bad value that may be a secret pasted in the wrong place: never shown whole."""
+
+
+def hidden(raw: str) -> str:
+    """What a problem line shows of a value that may be a secret: its length only."""
+    return f"<{len(raw)} characters, not shown>"
+
+
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^@/\s]*@")
+_DSN_PASSWORD = re.compile(r"(?i)\b(password\s*=\s*)('[^']*'|\S+)")
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every URL (``scheme://user:PASSWORD@host``) and every
+    libpq ``password=...`` replaced by ``***``: for anything printed or logged."""
+    return _DSN_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1:***@", text))
+
+
+def _mailbox(raw: str) -> str:
+    """One address, ``a@b.c`` or ``Name <a@b.c>``, with a valid domain (else ValueError)."""
+    from reminderd.plans.schema import _EMAIL  # the plans' own rule for an address
+
+    match = re.fullmatch(r"\s*(?:([^<>@,;]*?)\s*<([^<>]+)>|([^<>\s]+))\s*", raw)
+    address = (match[2] or match[3]) if match else ""
+    if not address or _EMAIL.match(address) is None or any(
+            len(label) > 63 for label in address.rpartition("@")[2].split(".")):
+        raise ValueError("write one address with a valid domain, e.g. "
+                         '"Sở Ngoại vụ <lich@songoaivu.gov.vn>" or lich@songoaivu.gov.vn')
+    return raw
+
+
+def _admin_user(raw: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", raw):
+        raise ValueError("write a user name of letters, digits, '.', '_' or '-'")
+    return raw
+
+
+def _ca_file(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("write the path of a PEM file with the CA certificate(s)")
+    return raw
+
+
+HTTP_SECURITY_SCHEMA: dict[str, Setting] = {}  # filled below, once Setting is defined
+FEEDS_SECURITY_SCHEMA: dict[str, Setting] = {}
+SMTP_SECURITY_SCHEMA: dict[str, Setting] = {}
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """The two listeners and what protects them (see README, "Running as a service")."""
+
+    listen: tuple[str, int] = ("127.0.0.1", 8080)  # public: feeds and a bare /healthz
+    admin_listen: tuple[str, int] = ("127.0.0.1", 8081)  # status page, /metrics, detail
+    admin_user: str = "admin"
+    admin_password_hash_env: str | None = None  # Basic auth on admin when set
+    header_timeout_seconds: int = 10
+    keepalive_timeout_seconds: int = 15
+    max_connections: int = 1000
+    public_calendar: bool = False  # the whole calendar on the public listener (own token)
+
+
+def _address_of(value: str | tuple[str, int]) -> tuple[str, int]:
+    return _listen(value) if isinstance(value, str) else value  # defaults are text
+
+
+def http_settings(http: dict[str, Any], feeds: dict[str, Any]) -> HttpSettings:
+    return HttpSettings(
+        listen=_address_of(http["listen"]), admin_listen=_address_of(http["admin_listen"]),
+        admin_user=http["admin_user"], admin_password_hash_env=http["admin_password_hash_env"],
+        header_timeout_seconds=http["header_timeout_seconds"],
+        keepalive_timeout_seconds=http["keepalive_timeout_seconds"],
+        max_connections=http["max_connections"], public_calendar=feeds["public_calendar"])
+
+# --- end of the issue 12 block ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -134,6 +215,32 @@ def _days(help_text: str, default: list[int]) -> Setting:
     return Setting(default, help_text, _int(0, 366), is_list=True)
 
 
+HTTP_SECURITY_SCHEMA.update({
+    "admin_listen": Setting("127.0.0.1:8081", "admin listener: status page, /metrics, detailed "
+                            "/healthz, whole calendar (keep it private)", _listen),
+    "admin_user": Setting("admin", "user name for HTTP Basic auth on the admin listener",
+                          _admin_user),
+    "admin_password_hash_env": Setting(
+        None, "environment variable holding the admin password hash (reminderd hash-password);"
+        " unset = no auth", _env_name, optional=True),
+    "header_timeout_seconds": Setting(10, "close a connection whose request headers take longer",
+                                      _int(1, 300)),
+    "keepalive_timeout_seconds": Setting(15, "close a kept-alive connection idle this long",
+                                         _int(1, 3600)),
+    "max_connections": Setting(1000, "open connections per listener (capped below the file "
+                               "descriptor limit); the oldest idle one makes room",
+                               _int(16, 1_000_000)),
+})
+FEEDS_SECURITY_SCHEMA.update({
+    "public_calendar": Setting(False, "also serve the whole calendar on the public listener, "
+                               "under a token of its own (pseudo-agency 'all')", _bool),
+})
+SMTP_SECURITY_SCHEMA.update({
+    "ca_file": Setting(None, "PEM file of an internal CA to trust (certificates are always "
+                       "verified)", _ca_file, optional=True),
+})
+
+
 SCHEMA: dict[str, Any] = {
     "plans": Setting("../plans.yaml", "the plans file", path=True),
     "templates": Setting("../templates", "folder of e-mail and status-page templates", path=True),
@@ -145,8 +252,9 @@ SCHEMA: dict[str, Any] = {
     ),
     "var_dir": Setting("../var", "folder for the store, outbox, secrets and lock files", path=True),
     "mail": {
-        "from": Setting("Sở Ngoại vụ <lich@songoaivu.example>", "sender of reminder mail",
-                        _header_text),
+        "from": Setting("Sở Ngoại vụ <lich@songoaivu.example>",
+                        "sender of reminder mail: one address, optionally with a name",
+                        lambda raw: _mailbox(_header_text(raw))),
         "maildir": Setting("../var/outbox", "Maildir used when smtp is absent", path=True),
         "smtp": {
             "host": Setting(None, "SMTP server; leave smtp out to write to the Maildir",
@@ -159,6 +267,7 @@ SCHEMA: dict[str, Any] = {
             "password_env": Setting(None, "environment variable holding the password", _env_name,
                                     optional=True),
             "timeout_seconds": Setting(30, "per-command timeout", _int(1, 600)),
+            **SMTP_SECURITY_SCHEMA,
         },
     },
     "http": {
@@ -166,6 +275,7 @@ SCHEMA: dict[str, Any] = {
         "public_url": Setting("http://127.0.0.1:8080", "base URL subscribers use"),
         "export_dir": Setting(None, "also write the feeds here, for nginx or a CDN", path=True,
                               optional=True),
+        **HTTP_SECURITY_SCHEMA,
     },
     "feeds": {
         "name": Setting("Lịch Sở Ngoại vụ", "calendar name shown by clients", _header_text),
@@ -178,6 +288,7 @@ SCHEMA: dict[str, Any] = {
         "refresh_hours": Setting(12, "REFRESH-INTERVAL / X-PUBLISHED-TTL in hours", _int(1, 168)),
         "token_rotation": Setting([], "renew (and revoke) an agency's feed link: AGENCY_ID=N",
                                   _rotation, is_list=True),
+        **FEEDS_SECURITY_SCHEMA,
     },
     "reminders": {
         "send_time": Setting(time(8, 0), "local time reminders go out (working days only)",
@@ -222,6 +333,7 @@ class SmtpSettings:
     username_env: str | None
     password_env: str | None
     timeout_seconds: int
+    ca_file: Path | None = None  # an internal CA to trust (resolved); certificates always verified
 
 
 @dataclass(frozen=True)
@@ -246,6 +358,7 @@ class Settings:
     extra_off: tuple[date, ...] = ()
     extra_working: tuple[date, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    http: HttpSettings = field(default_factory=lambda: HttpSettings())
 
     @property
     def zone(self) -> ZoneInfo:
@@ -329,7 +442,8 @@ def _read_value(spec: Setting, node: yaml.Node, file: str, problems: list[Proble
         try:
             out.append(spec.read(str(item.value)))
         except ValueError as exc:
-            problems.append(Problem(*_where(file, item), f"'{name}': {item.value!r}: {exc}"))
+            shown = hidden(str(item.value)) if isinstance(exc, NotEchoed) else repr(item.value)
+            problems.append(Problem(*_where(file, item), f"'{name}': {shown}: {exc}"))
             return _BAD
     return out if spec.is_list else out[0]
 
@@ -388,12 +502,19 @@ def load_settings(path: Path | None) -> Settings:
         if not smtp_values.get("host"):
             problems.append(Problem(file, 1, 1, "mail.smtp needs a host, e.g. host: smtp.example"))
         else:
-            smtp = SmtpSettings(**smtp_values)
+            ca = smtp_values.pop("ca_file", None)
+            base_dir = path.parent.resolve() if path else Path.cwd()
+            smtp = SmtpSettings(**smtp_values, ca_file=(base_dir / ca).resolve() if ca else None)
     delivery = values["delivery"]
     if delivery["lease_seconds"] < 2 * delivery["send_timeout_seconds"]:
         problems.append(Problem(file, 1, 1, "delivery.lease_seconds must be at least twice "
                                 "delivery.send_timeout_seconds, or a slow send could be taken "
                                 "over by another replica and sent twice"))
+    feeds = values["feeds"]
+    if feeds.get("public_calendar") and feeds.get("include_contacts"):
+        problems.append(Problem(file, 1, 1, "feeds.public_calendar with feeds.include_contacts "
+                                "would publish every agency's e-mail address on the public "
+                                "listener; set include_contacts: false"))
     base = path.parent.resolve() if path else Path.cwd()
     if problems:
         raise ConfigError(problems)
@@ -412,7 +533,7 @@ def load_settings(path: Path | None) -> Settings:
         mail_from=values["mail"]["from"],
         maildir=resolve(values["mail"]["maildir"]) or base,
         smtp=smtp,
-        listen=http["listen"],
+        listen=_address_of(http["listen"]),
         public_url=http["public_url"].rstrip("/"),
         export_dir=resolve(http["export_dir"]),
         feeds=values["feeds"],
@@ -421,6 +542,7 @@ def load_settings(path: Path | None) -> Settings:
         extra_off=tuple(values["workdays"]["extra_off"]),
         extra_working=tuple(values["workdays"]["extra_working"]),
         raw=values,
+        http=http_settings(http, values["feeds"]),
     )
 
 

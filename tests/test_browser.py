@@ -53,7 +53,7 @@ def daemon(tmp_path: Path) -> Iterator[Daemon]:
 def test_status_page_renders_agenda_and_subscription_links(daemon: Daemon,
                                                            tmp_path: Path) -> None:
     browser = chromium()
-    dom = headless(browser, tmp_path / "profile", "--dump-dom", daemon.url + "/")
+    dom = headless(browser, tmp_path / "profile", "--dump-dom", daemon.admin_url + "/")
     assert dom.returncode == 0, dom.stderr
     html = dom.stdout
     # The agenda of the next 60 days from 05/08/2022, by agency, in Vietnamese.
@@ -67,7 +67,7 @@ def test_status_page_renders_agenda_and_subscription_links(daemon: Daemon,
     # And a picture a person would look at (kept as a test artifact).
     shot = tmp_path / "status.png"
     result = headless(browser, tmp_path / "profile2", f"--screenshot={shot}",
-                      "--window-size=1280,2000", daemon.url + "/")
+                      "--window-size=1280,2000", daemon.admin_url + "/")
     assert result.returncode == 0 and shot.stat().st_size > 10_000, result.stderr
 
 
@@ -81,6 +81,6 @@ def test_status_page_shows_a_config_error(daemon: Daemon, tmp_path: Path) -> Non
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and daemon.get("/healthz")[0] != 503:
         time.sleep(0.2)
-    html = headless(browser, tmp_path / "profile", "--dump-dom", daemon.url + "/").stdout
+    html = headless(browser, tmp_path / "profile", "--dump-dom", daemon.admin_url + "/").stdout
     assert f"{daemon.plans}:" in html and "32/8/2022" in html
     assert "Gửi thư chúc mừng" in html  # the last good version is still shown

@@ -23,6 +23,7 @@ from jinja2 import (
     TemplateError,
     TemplateNotFound,
     TemplateSyntaxError,
+    Undefined,
     select_autoescape,
 )
 from jinja2.sandbox import SandboxedEnvironment
@@ -32,7 +33,7 @@ from reminderd.mail.message import RenderedMail
 from reminderd.mail.samples import sample_digests
 from reminderd.mail.view import Digest, context
 
-__all__ = ["Renderer", "TemplateProblem", "check_templates"]
+__all__ = ["Renderer", "TemplateProblem", "check_templates", "sandbox_environment"]
 
 MAIN_TEMPLATES = ("subject.txt", "digest.txt", "digest.html")
 PARTIALS = tuple(f"_{kind}.{ext}" for kind in ReminderKind for ext in ("txt", "html"))
@@ -54,10 +55,14 @@ class _TooBig(Exception):
     pass
 
 
-def _environment(template_dir: Path) -> SandboxedEnvironment:
+def sandbox_environment(template_dir: Path,
+                        undefined: type[Undefined] = StrictUndefined) -> SandboxedEnvironment:
+    """The one Jinja environment for admin-edited templates (the mail and the status page):
+    sandboxed (no ``__class__``/``__globals__``/``mro`` walks, no unsafe calls; jinja2>=3.1.6
+    for the known escapes), autoescape for .html, compiled once."""
     return SandboxedEnvironment(
         loader=FileSystemLoader(str(template_dir), encoding="utf-8"),
-        undefined=StrictUndefined,
+        undefined=undefined,
         autoescape=select_autoescape(enabled_extensions=("html", "htm"),
                                      disabled_extensions=(), default_for_string=False,
                                      default=False),
@@ -112,7 +117,7 @@ class Renderer:
         self._dir = Path(template_dir)
         self._max = max_output_bytes
         self._zone = ZoneInfo(zone)
-        self._env = _environment(self._dir)
+        self._env = sandbox_environment(self._dir)
         self._templates, problems = _load(self._env, self._dir)
         if problems:
             raise problems[0]
@@ -205,7 +210,7 @@ def check_templates(template_dir: Path, *, zone: str = "Asia/Ho_Chi_Minh",
                     max_output_bytes: int = 512_000) -> list[str]:
     """Every template problem in the folder: compile errors, missing files, render errors."""
     template_dir = Path(template_dir)
-    _, problems = _load(_environment(template_dir), template_dir)
+    _, problems = _load(sandbox_environment(template_dir), template_dir)
     if problems:
         return [str(p) for p in problems]
     return Renderer(template_dir, zone=zone, max_output_bytes=max_output_bytes).check()

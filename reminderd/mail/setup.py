@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,8 +51,17 @@ def transport_factory(ws: Workspace) -> Callable[[], Transport]:
         username = os.environ[smtp.username_env]
     if smtp.password_env:
         password = os.environ[smtp.password_env]
+    context = None
+    if smtp.ca_file is not None:  # an internal CA: trusted besides nothing else; verified
+        try:
+            context = ssl.create_default_context(cafile=str(smtp.ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise MailSetupError(f"mail.smtp.ca_file {smtp.ca_file}: cannot load a CA "
+                                 f"certificate from it ({exc}); write the path of a PEM file"
+                                 ) from None
     return lambda: SmtpTransport(smtp.host, smtp.port, security=security, username=username,
-                                 password=password, timeout=float(smtp.timeout_seconds))
+                                 password=password, timeout=float(smtp.timeout_seconds),
+                                 tls_context=context)
 
 
 def build_mailer(ws: Workspace) -> Mailer:

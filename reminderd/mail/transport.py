@@ -358,7 +358,8 @@ class MaildirTransport:
     def _open(self) -> mailbox.Maildir:
         if self._box is None:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)  # var/ on a fresh machine
+                # var/ on a fresh machine: private, like the Maildir itself (0700)
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 self._box = mailbox.Maildir(self.path, factory=None, create=True)
             except OSError as exc:
                 raise TransientSendError(f"cannot open the Maildir {self.path}: {exc}",

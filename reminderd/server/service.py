@@ -26,9 +26,11 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from jinja2 import Template
 
+from reminderd.config import redact
 from reminderd.feeds.build import Feeds
-from reminderd.feeds.tokens import feed_tokens
+from reminderd.feeds.tokens import FeedTokens, SecretError, feed_tokens
 from reminderd.mail.render import TemplateProblem, check_templates
 from reminderd.mail.setup import Mailer, MailSetupError, build_mailer
 from reminderd.sendpass import PassReport, run_pass
@@ -36,6 +38,7 @@ from reminderd.server.clock import Clock
 from reminderd.server.offload import in_thread
 from reminderd.server.publish import Published, export, publish
 from reminderd.server.status import LastPass, status_info
+from reminderd.server.statuspage import bounded, load_status_template
 from reminderd.server.web import WebState
 from reminderd.store import open_store
 from reminderd.store.base import DeliveryStore, Status, StoreError
@@ -84,6 +87,8 @@ class Loaded:
     mailer: Mailer
     feeds: Feeds
     stamp: tuple[Any, ...]
+    tokens: FeedTokens
+    status_template: Template
 
 
 @dataclass
@@ -125,16 +130,25 @@ def load_version(config_path: Path, previous: Loaded | None = None) -> Loaded:
     try:
         ws = load_workspace(config_path)
     except LoadError as exc:
-        raise StartError([str(p) for p in exc.problems]) from None
+        raise StartError(bounded([redact(str(p)) for p in exc.problems])) from None
     problems = check_templates(ws.settings.templates / "mail", zone=ws.settings.timezone)
+    try:
+        status_template = load_status_template(ws.settings.templates)
+    except TemplateProblem as exc:
+        problems.append(str(exc))
     if problems:
-        raise StartError(problems)
+        raise StartError(bounded(problems))
+    try:
+        tokens = feed_tokens(ws)
+    except SecretError as exc:
+        raise StartError([str(exc)]) from None
     try:
         mailer = build_mailer(ws)
     except (MailSetupError, TemplateProblem) as exc:
-        raise StartError([f"{config_path}:1:1: {exc}"]) from None
+        raise StartError([f"{config_path}:1:1: {redact(str(exc))}"]) from None
     feeds = Feeds(ws, previous.feeds if previous is not None else None)
-    return Loaded(ws, mailer, feeds, _stamp([config_path, *_watched(ws)]))
+    return Loaded(ws, mailer, feeds, _stamp([config_path, *_watched(ws)]), tokens,
+                  status_template)
 
 
 class Service:
@@ -157,13 +171,15 @@ class Service:
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
         self.current = load_version(self.config_path)
+        self.state.status_template = self.current.status_template
         settings = self.current.ws.settings
         base = settings.path.parent if settings.path else None
         try:
             self.store = open_store(settings.store, base_dir=base, lock=True)
             self.store.migrate()
         except StoreError as exc:
-            raise StartError([f"{self.config_path}:1:1: store {settings.store}: {exc}"]) from None
+            raise StartError([redact(f"{self.config_path}:1:1: store {settings.store}: {exc}")]
+                             ) from None
         await self.republish()
         self._scheduler.start()
         self._scheduler.add_job(self._retry_tick, IntervalTrigger(seconds=retry_tick_seconds()),
@@ -177,7 +193,8 @@ class Service:
         and give the rest of its claim back, close the store."""
         self._stopping = True
         self._stop_pass.set()
-        self._scheduler.shutdown(wait=False)
+        if self._scheduler.running:  # not yet, when start-up failed
+            self._scheduler.shutdown(wait=False)
         try:
             await asyncio.wait_for(self._pass_lock.acquire(), DRAIN_SECONDS)
             self._pass_lock.release()
@@ -208,8 +225,8 @@ class Service:
                 report = await in_thread(one_pass, "pass")
                 self.passes.errors = []
             except StoreError as exc:
-                self.passes.errors = [f"store: {exc}"]
-                log.warning("pass.store_unavailable reason=%s error=%s", reason, exc)
+                self.passes.errors = [redact(f"store: {exc}")]
+                log.warning("pass.store_unavailable reason=%s error=%s", reason, redact(str(exc)))
                 report = None
             self.passes.last_at = now
             self.passes.last_seconds = time.perf_counter() - started
@@ -257,7 +274,7 @@ class Service:
             # takes them over once their lease has run out (and claims nothing before)
             waiting = counts.get(Status.RETRYING, 0) + counts.get(Status.SENDING, 0)
         except StoreError as exc:
-            self.passes.errors = [f"store: {exc}"]
+            self.passes.errors = [redact(f"store: {exc}")]
             await self.refresh_status()
             return
         if waiting or self.passes.errors:
@@ -287,6 +304,7 @@ class Service:
             await self.refresh_status()
             return False
         self.current = loaded
+        self.state.status_template = loaded.status_template
         self.problems = []
         log.info("reload.ok reason=%s", reason)
         await self.republish()
@@ -302,9 +320,10 @@ class Service:
             if current is None:
                 return
             now = self.clock.now()
-            tokens = feed_tokens(current.ws)
+            tokens = current.tokens
             previous = self.state.published
             export_dir = current.ws.settings.export_dir
+            public_calendar = current.ws.settings.http.public_calendar
 
             def build_and_publish() -> Published:
                 try:
@@ -312,7 +331,8 @@ class Service:
                 except StoreError as exc:
                     log.warning("feeds.store_unavailable error=%s", exc)
                     feedset = current.feeds.build(now, None)
-                published = publish(feedset, tokens, previous, now)
+                published = publish(feedset, tokens, previous, now,
+                                    public_calendar=public_calendar)
                 if export_dir is not None and published is not previous:
                     export(published, export_dir)
                 return published
@@ -336,7 +356,7 @@ class Service:
         self._status_serial += 1
         serial = self._status_serial
         problems = self.problems + passes.errors
-        now, store, tokens = self.clock.now(), self.store, feed_tokens(current.ws)
+        now, store, tokens = self.clock.now(), self.store, current.tokens
         status = await in_thread(
             lambda: status_info(current.ws, now, store, problems, last, tokens=tokens),
             "status")
