@@ -25,16 +25,16 @@ def test_example_config_is_generated_from_the_schema_and_loads() -> None:
     defaults = load_settings(None)
     assert settings.feeds == defaults.feeds
     assert settings.reminders == defaults.reminders
-    assert settings.export_dir is None and settings.smtp is None
+    assert settings.http.export_dir is None and settings.mail.smtp is None
 
 
 def test_bundled_config_has_the_product_defaults() -> None:
     settings = load_settings(ROOT / "config" / "reminderd.yaml")
     assert settings.plans == ROOT / "plans.yaml"
     assert settings.store_path() == ROOT / "var" / "reminderd.db"
-    assert settings.maildir == ROOT / "var" / "outbox"
-    assert settings.listen == ("127.0.0.1", 8080)
-    assert settings.reminders["send_time"] == time(8, 0)
+    assert settings.mail.maildir == ROOT / "var" / "outbox"
+    assert settings.http.listen == ("127.0.0.1", 8080)
+    assert settings.reminders.send_time == time(8, 0)
     assert settings.timezone == "Asia/Ho_Chi_Minh"
 
 

@@ -21,6 +21,7 @@ import icalendar
 import pytest
 import recurring_ical_events
 import vobject
+from defaults import options
 from test_ics import AGENCIES, SAMPLE, build
 
 NODE_DIR = Path(__file__).parent / "node"
@@ -187,7 +188,7 @@ def test_bundled_plans_feeds_whole_and_per_agency(tmp_path: Path) -> None:
     start, end = date(2022, 1, 1), date(2031, 12, 31)
     occurrences = ws.occurrences(start, end)
     agencies = ws.agencies()
-    builder = FeedBuilder(FeedOptions(), agencies)
+    builder = FeedBuilder(options(), agencies)
     emails = [e.encode() for a in agencies.values() for e in a.emails]
     is_working = ws.calendar(start, end).is_working
 

@@ -1,36 +1,22 @@
-"""Typed settings from config/reminderd.yaml.
+"""The settings schema: every key of config/reminderd.yaml and every environment setting,
+with its default, its reader (text -> typed value) and its help.
 
-One schema (``SCHEMA``) drives the defaults, the type checks, the help text and the
-commented example config (``example_config()``; a test keeps config/reminderd.example.yaml
-equal to it). Relative paths resolve against the config file's folder. Problems come back
-all at once as ``FILE:LINE:COL: message``.
+The one place defaults live: the typed sections (:mod:`.settings`) have none, the loader
+(:mod:`.load`) fills them from here, and the example config and ``check --show-config``
+(:mod:`.show`) are generated from here.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, time
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
-from reminderd.core.errors import Problem
+from reminderd.core.headers import describe_unsafe, envelope_address, unsafe_header
 from reminderd.core.timeexpr import parse_date
-
-MAX_CONFIG_BYTES = 1024 * 1024
-DEFAULT_CONFIG = Path("config/reminderd.yaml")
-
-
-class ConfigError(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
-
 
 # --- value readers: raw YAML text -> typed value, or ValueError("what to write instead") ---
 
@@ -39,8 +25,24 @@ def _text(raw: str) -> str:
 
 
 def _header_text(raw: str) -> str:
-    if "\r" in raw or "\n" in raw or "=?" in raw:
-        raise ValueError("must be one line without '=?' (it goes into an e-mail header)")
+    found = unsafe_header(raw)
+    if found is not None:
+        what, fix = describe_unsafe(found)
+        raise ValueError(f"contains {what} (it goes into an e-mail header); {fix}")
+    return raw
+
+
+def _mailbox(raw: str) -> str:
+    """A sender: one address, optionally with a display name (``Sở Ngoại vụ
+    <lich@x.example>``), by the one envelope-address parser, with a valid domain (the
+    plans' rule for an address, labels of at most 63 characters)."""
+    from reminderd.plans.schema import _EMAIL  # the plans' own rule for an address
+
+    address = envelope_address(_header_text(raw))
+    if _EMAIL.match(address) is None or any(
+            len(label) > 63 for label in address.rpartition("@")[2].split(".")):
+        raise ValueError("write one address with a valid domain, e.g. "
+                         '"Sở Ngoại vụ <lich@songoaivu.gov.vn>" or lich@songoaivu.gov.vn')
     return raw
 
 
@@ -114,15 +116,6 @@ def _rotation(raw: str) -> str:
     return raw
 
 
-def _env_name(raw: str) -> str:
-    if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", raw):
-        raise NotEchoed("write the NAME of an environment variable, e.g. "
-                        "REMINDERD_SMTP_PASSWORD (credentials never go in YAML)")
-    return raw
-
-
-# --- HTTP exposure and secrets (issue 12): settings, address parsing, redaction ------------
-
 class NotEchoed(ValueError):
     """A bad value that may be a secret pasted in the wrong place: never shown whole."""
 
@@ -142,16 +135,10 @@ def redact(text: str) -> str:
     return _DSN_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1:***@", text))
 
 
-def _mailbox(raw: str) -> str:
-    """One address, ``a@b.c`` or ``Name <a@b.c>``, with a valid domain (else ValueError)."""
-    from reminderd.plans.schema import _EMAIL  # the plans' own rule for an address
-
-    match = re.fullmatch(r"\s*(?:([^<>@,;]*?)\s*<([^<>]+)>|([^<>\s]+))\s*", raw)
-    address = (match[2] or match[3]) if match else ""
-    if not address or _EMAIL.match(address) is None or any(
-            len(label) > 63 for label in address.rpartition("@")[2].split(".")):
-        raise ValueError("write one address with a valid domain, e.g. "
-                         '"Sở Ngoại vụ <lich@songoaivu.gov.vn>" or lich@songoaivu.gov.vn')
+def _env_name(raw: str) -> str:
+    if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", raw):
+        raise NotEchoed("write the NAME of an environment variable, e.g. "
+                        "REMINDERD_SMTP_PASSWORD (credentials never go in YAML)")
     return raw
 
 
@@ -167,81 +154,42 @@ def _ca_file(raw: str) -> str:
     return raw
 
 
-HTTP_SECURITY_SCHEMA: dict[str, Setting] = {}  # filled below, once Setting is defined
-FEEDS_SECURITY_SCHEMA: dict[str, Setting] = {}
-SMTP_SECURITY_SCHEMA: dict[str, Setting] = {}
-
-
-@dataclass(frozen=True)
-class HttpSettings:
-    """The two listeners and what protects them (see README, "Running as a service")."""
-
-    listen: tuple[str, int] = ("127.0.0.1", 8080)  # public: feeds and a bare /healthz
-    admin_listen: tuple[str, int] = ("127.0.0.1", 8081)  # status page, /metrics, detail
-    admin_user: str = "admin"
-    admin_password_hash_env: str | None = None  # Basic auth on admin when set
-    header_timeout_seconds: int = 10
-    keepalive_timeout_seconds: int = 15
-    max_connections: int = 1000
-    public_calendar: bool = False  # the whole calendar on the public listener (own token)
-
-
-def _address_of(value: str | tuple[str, int]) -> tuple[str, int]:
-    return _listen(value) if isinstance(value, str) else value  # defaults are text
-
-
-def http_settings(http: dict[str, Any], feeds: dict[str, Any]) -> HttpSettings:
-    return HttpSettings(
-        listen=_address_of(http["listen"]), admin_listen=_address_of(http["admin_listen"]),
-        admin_user=http["admin_user"], admin_password_hash_env=http["admin_password_hash_env"],
-        header_timeout_seconds=http["header_timeout_seconds"],
-        keepalive_timeout_seconds=http["keepalive_timeout_seconds"],
-        max_connections=http["max_connections"], public_calendar=feeds["public_calendar"])
-
-# --- end of the issue 12 block ------------------------------------------------------------
+def _seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 86400:
+        raise ValueError("write a number of seconds above 0 and at most 86400, e.g. 60")
+    return value
 
 
 @dataclass(frozen=True)
 class Setting:
+    """One key. ``env``: the environment variable that sets it; with ``file=False`` only the
+    environment does (secrets and knobs for rehearsals never go in YAML). ``secret``: shown
+    masked. ``field``: the attribute name when the key is not an identifier (``from``)."""
+
     default: Any
     help: str
     read: Callable[[str], Any] = _text
     is_list: bool = False
     path: bool = False
     optional: bool = False
+    env: str | None = None
+    file: bool = True
+    secret: bool = False
+    field: str | None = None
+
+
+Schema: TypeAlias = "dict[str, Setting | Schema]"
 
 
 def _days(help_text: str, default: list[int]) -> Setting:
     return Setting(default, help_text, _int(0, 366), is_list=True)
 
 
-HTTP_SECURITY_SCHEMA.update({
-    "admin_listen": Setting("127.0.0.1:8081", "admin listener: status page, /metrics, detailed "
-                            "/healthz, whole calendar (keep it private)", _listen),
-    "admin_user": Setting("admin", "user name for HTTP Basic auth on the admin listener",
-                          _admin_user),
-    "admin_password_hash_env": Setting(
-        None, "environment variable holding the admin password hash (reminderd hash-password);"
-        " unset = no auth", _env_name, optional=True),
-    "header_timeout_seconds": Setting(10, "close a connection whose request headers take longer",
-                                      _int(1, 300)),
-    "keepalive_timeout_seconds": Setting(15, "close a kept-alive connection idle this long",
-                                         _int(1, 3600)),
-    "max_connections": Setting(1000, "open connections per listener (capped below the file "
-                               "descriptor limit); the oldest idle one makes room",
-                               _int(16, 1_000_000)),
-})
-FEEDS_SECURITY_SCHEMA.update({
-    "public_calendar": Setting(False, "also serve the whole calendar on the public listener, "
-                               "under a token of its own (pseudo-agency 'all')", _bool),
-})
-SMTP_SECURITY_SCHEMA.update({
-    "ca_file": Setting(None, "PEM file of an internal CA to trust (certificates are always "
-                       "verified)", _ca_file, optional=True),
-})
-
-
-SCHEMA: dict[str, Any] = {
+SCHEMA: Schema = {
     "plans": Setting("../plans.yaml", "the plans file", path=True),
     "templates": Setting("../templates", "folder of e-mail and status-page templates", path=True),
     "timezone": Setting("Asia/Ho_Chi_Minh", "local time zone for send times and display", _zone),
@@ -252,9 +200,8 @@ SCHEMA: dict[str, Any] = {
     ),
     "var_dir": Setting("../var", "folder for the store, outbox, secrets and lock files", path=True),
     "mail": {
-        "from": Setting("Sở Ngoại vụ <lich@songoaivu.example>",
-                        "sender of reminder mail: one address, optionally with a name",
-                        lambda raw: _mailbox(_header_text(raw))),
+        "from": Setting("Sở Ngoại vụ <lich@songoaivu.example>", "sender of reminder mail: "
+                        "one address, optionally with a name", _mailbox, field="sender"),
         "maildir": Setting("../var/outbox", "Maildir used when smtp is absent", path=True),
         "smtp": {
             "host": Setting(None, "SMTP server; leave smtp out to write to the Maildir",
@@ -267,7 +214,8 @@ SCHEMA: dict[str, Any] = {
             "password_env": Setting(None, "environment variable holding the password", _env_name,
                                     optional=True),
             "timeout_seconds": Setting(30, "per-command timeout", _int(1, 600)),
-            **SMTP_SECURITY_SCHEMA,
+            "ca_file": Setting(None, "PEM file of an internal CA to trust (certificates are "
+                               "always verified)", _ca_file, path=True, optional=True),
         },
     },
     "http": {
@@ -275,7 +223,20 @@ SCHEMA: dict[str, Any] = {
         "public_url": Setting("http://127.0.0.1:8080", "base URL subscribers use"),
         "export_dir": Setting(None, "also write the feeds here, for nginx or a CDN", path=True,
                               optional=True),
-        **HTTP_SECURITY_SCHEMA,
+        "admin_listen": Setting("127.0.0.1:8081", "admin listener: status page, /metrics, "
+                                "detailed /healthz, whole calendar (keep it private)", _listen),
+        "admin_user": Setting("admin", "user name for HTTP Basic auth on the admin listener",
+                              _admin_user),
+        "admin_password_hash_env": Setting(
+            None, "environment variable holding the admin password hash (reminderd "
+            "hash-password); unset = no auth", _env_name, optional=True),
+        "header_timeout_seconds": Setting(10, "close a connection whose request headers take "
+                                          "longer", _int(1, 300)),
+        "keepalive_timeout_seconds": Setting(15, "close a kept-alive connection idle this long",
+                                             _int(1, 3600)),
+        "max_connections": Setting(1000, "open connections per listener (capped below the file "
+                                   "descriptor limit); the oldest idle one makes room",
+                                   _int(16, 1_000_000)),
     },
     "feeds": {
         "name": Setting("Lịch Sở Ngoại vụ", "calendar name shown by clients", _header_text),
@@ -288,7 +249,13 @@ SCHEMA: dict[str, Any] = {
         "refresh_hours": Setting(12, "REFRESH-INTERVAL / X-PUBLISHED-TTL in hours", _int(1, 168)),
         "token_rotation": Setting([], "renew (and revoke) an agency's feed link: AGENCY_ID=N",
                                   _rotation, is_list=True),
-        **FEEDS_SECURITY_SCHEMA,
+        "public_calendar": Setting(False, "also serve the whole calendar on the public "
+                                   "listener, under a token of its own (pseudo-agency 'all')",
+                                   _bool),
+        "secret": Setting(None, "the secret agency feed links derive from (else var_dir/"
+                          "feed-secret, made once); replicas share it; at least 32 bytes", _text,
+                          optional=True,
+                          env="REMINDERD_FEED_SECRET", file=False, secret=True),
     },
     "reminders": {
         "send_time": Setting(time(8, 0), "local time reminders go out (working days only)",
@@ -315,6 +282,10 @@ SCHEMA: dict[str, Any] = {
                                         _int(1, 3600)),
         "claim_batch": Setting(200, "reminders claimed at a time (replicas share a burst)",
                                _int(1, 100_000)),
+        "retry_tick_seconds": Setting(
+            60.0, "how often the daemon looks for reminders waiting for a retry or for a dead "
+            "replica's lease (rehearsals with short leases lower it)", _seconds,
+            env="REMINDERD_RETRY_TICK_SECONDS", file=False),
     },
     "workdays": {
         "extra_off": Setting([], "extra days off by official decision (dd/mm/yyyy)", _day,
@@ -323,262 +294,3 @@ SCHEMA: dict[str, Any] = {
                                  is_list=True),
     },
 }
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    security: str
-    username_env: str | None
-    password_env: str | None
-    timeout_seconds: int
-    ca_file: Path | None = None  # an internal CA to trust (resolved); certificates always verified
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything the commands need, typed; ``path`` is the config file read (or None)."""
-
-    path: Path | None
-    plans: Path
-    templates: Path
-    timezone: str
-    store: str
-    var_dir: Path
-    mail_from: str
-    maildir: Path
-    smtp: SmtpSettings | None
-    listen: tuple[str, int]
-    public_url: str
-    export_dir: Path | None
-    feeds: dict[str, Any]
-    reminders: dict[str, Any]
-    delivery: dict[str, Any]
-    extra_off: tuple[date, ...] = ()
-    extra_working: tuple[date, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
-    http: HttpSettings = field(default_factory=lambda: HttpSettings())
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    def store_path(self) -> Path | None:
-        """The SQLite file for a sqlite:/// URL (relative to the config folder), else None."""
-        if not self.store.startswith("sqlite:///"):
-            return None
-        rest = self.store[len("sqlite:///"):]
-        base = self.path.parent if self.path else Path.cwd()
-        return Path(rest) if rest.startswith("/") else (base / rest).resolve()
-
-
-def _where(file: str, node: yaml.Node) -> tuple[str, int, int]:
-    return file, node.start_mark.line + 1, node.start_mark.column + 1
-
-
-def _read_section(
-    schema: dict[str, Any], node: yaml.Node | None, file: str, problems: list[Problem],
-    prefix: str,
-) -> dict[str, Any]:
-    """Walk one mapping against its schema: unknown keys, types, duplicates."""
-    values: dict[str, Any] = {}
-    seen: dict[str, yaml.Node] = {}
-    if node is not None and not isinstance(node, yaml.MappingNode):
-        problems.append(Problem(*_where(file, node), f"'{prefix or 'config'}' must be a mapping"))
-        node = None
-    pairs = node.value if node is not None else []
-    for key_node, value_node in pairs:
-        key = str(key_node.value)
-        name = f"{prefix}{key}"
-        if key in seen:
-            line = seen[key].start_mark.line + 1
-            problems.append(Problem(*_where(file, key_node),
-                                    f"duplicate key '{name}' (first at line {line})"))
-            continue
-        seen[key] = key_node
-        if key not in schema:
-            close = difflib.get_close_matches(key, list(schema), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(schema)}"
-            problems.append(Problem(*_where(file, key_node), f"unknown key '{name}'{hint}"))
-            continue
-        spec = schema[key]
-        if isinstance(spec, dict):
-            values[key] = _read_section(spec, value_node, file, problems, f"{name}.")
-            continue
-        value = _read_value(spec, value_node, file, problems, name)
-        if value is not _BAD:
-            values[key] = value
-    for key, spec in schema.items():
-        if key not in values:
-            if isinstance(spec, dict):
-                values[key] = None if key == "smtp" else _read_section(spec, None, file, problems,
-                                                                      f"{prefix}{key}.")
-            else:
-                values[key] = spec.default
-    return values
-
-
-_BAD = object()
-
-
-def _read_value(spec: Setting, node: yaml.Node, file: str, problems: list[Problem],
-                name: str) -> Any:
-    if node.tag.startswith("!"):  # `!!python/...` or a local tag: never let YAML decide
-        problems.append(Problem(*_where(file, node), f"'{name}': YAML tags are not allowed"))
-        return _BAD
-    if spec.optional and isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null"):
-        return None
-    items = node.value if spec.is_list and isinstance(node, yaml.SequenceNode) else None
-    if spec.is_list and items is None:
-        problems.append(Problem(*_where(file, node), f"'{name}' must be a list, e.g. [7, 1]"))
-        return _BAD
-    scalars = items if items is not None else [node]
-    out = []
-    for item in scalars:
-        if not isinstance(item, yaml.ScalarNode):
-            problems.append(Problem(*_where(file, item), f"'{name}' must be a plain value"))
-            return _BAD
-        try:
-            out.append(spec.read(str(item.value)))
-        except ValueError as exc:
-            shown = hidden(str(item.value)) if isinstance(exc, NotEchoed) else repr(item.value)
-            problems.append(Problem(*_where(file, item), f"'{name}': {shown}: {exc}"))
-            return _BAD
-    return out if spec.is_list else out[0]
-
-
-MAX_CONFIG_DEPTH = 20  # the config needs 3 levels
-
-
-def _too_deep(text: str, file: str) -> Problem:
-    """Where the config nests too deeply to compose: the first collection deeper than
-    MAX_CONFIG_DEPTH, found from the parser's events (the parser does not recurse)."""
-    message = (f"the config nests deeper than {MAX_CONFIG_DEPTH} levels (it needs 3): check "
-               "the brackets and the indentation here")
-    depth = 0
-    try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                mark = event.start_mark
-                if depth > MAX_CONFIG_DEPTH and mark is not None:
-                    return Problem(file, mark.line + 1, mark.column + 1, message)
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-    except yaml.YAMLError:
-        pass
-    return Problem(file, 1, 1, message)
-
-
-def load_settings(path: Path | None) -> Settings:
-    """Read the config file (or the embedded defaults when ``path`` is None)."""
-    problems: list[Problem] = []
-    node = None
-    file = str(path) if path else "<defaults>"
-    if path is not None:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            problem = Problem(file, 1, 1, f"cannot read config: {exc.strerror}")
-            raise ConfigError([problem]) from None
-        if len(data) > MAX_CONFIG_BYTES:
-            raise ConfigError([Problem(file, 1, 1, f"config is {len(data)} bytes; the limit is "
-                                                    f"{MAX_CONFIG_BYTES}")])
-        try:
-            node = yaml.compose(data.decode("utf-8"), Loader=yaml.SafeLoader)
-        except UnicodeDecodeError as exc:
-            raise ConfigError([Problem(file, 1, 1, f"not UTF-8: {exc.reason}")]) from None
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            raise ConfigError([Problem(file, line, col, f"YAML syntax: {exc.problem}")]) from None
-        except RecursionError:  # PyYAML's composer recurses once per level of nesting
-            raise ConfigError([_too_deep(data.decode("utf-8"), file)]) from None
-    values = _read_section(SCHEMA, node, file, problems, "")
-    smtp_values = values["mail"].get("smtp")
-    smtp = None
-    if smtp_values is not None:
-        if not smtp_values.get("host"):
-            problems.append(Problem(file, 1, 1, "mail.smtp needs a host, e.g. host: smtp.example"))
-        else:
-            ca = smtp_values.pop("ca_file", None)
-            base_dir = path.parent.resolve() if path else Path.cwd()
-            smtp = SmtpSettings(**smtp_values, ca_file=(base_dir / ca).resolve() if ca else None)
-    delivery = values["delivery"]
-    if delivery["lease_seconds"] < 2 * delivery["send_timeout_seconds"]:
-        problems.append(Problem(file, 1, 1, "delivery.lease_seconds must be at least twice "
-                                "delivery.send_timeout_seconds, or a slow send could be taken "
-                                "over by another replica and sent twice"))
-    feeds = values["feeds"]
-    if feeds.get("public_calendar") and feeds.get("include_contacts"):
-        problems.append(Problem(file, 1, 1, "feeds.public_calendar with feeds.include_contacts "
-                                "would publish every agency's e-mail address on the public "
-                                "listener; set include_contacts: false"))
-    base = path.parent.resolve() if path else Path.cwd()
-    if problems:
-        raise ConfigError(problems)
-
-    def resolve(value: str | None) -> Path | None:
-        return None if value is None else (base / value).resolve()
-
-    http = values["http"]
-    return Settings(
-        path=path,
-        plans=resolve(values["plans"]) or base,
-        templates=resolve(values["templates"]) or base,
-        timezone=values["timezone"],
-        store=values["store"],
-        var_dir=resolve(values["var_dir"]) or base,
-        mail_from=values["mail"]["from"],
-        maildir=resolve(values["mail"]["maildir"]) or base,
-        smtp=smtp,
-        listen=_address_of(http["listen"]),
-        public_url=http["public_url"].rstrip("/"),
-        export_dir=resolve(http["export_dir"]),
-        feeds=values["feeds"],
-        reminders=values["reminders"],
-        delivery=values["delivery"],
-        extra_off=tuple(values["workdays"]["extra_off"]),
-        extra_working=tuple(values["workdays"]["extra_working"]),
-        raw=values,
-        http=http_settings(http, values["feeds"]),
-    )
-
-
-def _render_default(spec: Setting) -> str:
-    value = spec.default
-    if isinstance(value, time):
-        return f'"{value:%H:%M}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(str(v) for v in value) + "]"
-    if value is None:
-        return "~"
-    text = str(value)
-    return f'"{text}"' if any(c in text for c in ":<>#") else text
-
-
-def example_config() -> str:
-    """The fully commented example config, generated from the schema."""
-    lines = ["# reminderd configuration. Every key is optional; shown here with its default.",
-             "# Relative paths resolve against this file's folder."]
-
-    def walk(schema: dict[str, Any], indent: str) -> None:
-        for key, spec in schema.items():
-            if isinstance(spec, dict):
-                if key == "smtp":
-                    lines.append(f"{indent}# smtp:   # absent = write mail to the Maildir")
-                    for sub, sub_spec in spec.items():
-                        lines.append(f"{indent}#   {sub}: {_render_default(sub_spec)}"
-                                     f"   # {sub_spec.help}")
-                    continue
-                lines.append(f"{indent}{key}:")
-                walk(spec, indent + "  ")
-            else:
-                lines.append(f"{indent}# {spec.help}")
-                lines.append(f"{indent}{key}: {_render_default(spec)}")
-
-    walk(SCHEMA, "")
-    return "\n".join(lines) + "\n"

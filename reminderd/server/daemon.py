@@ -147,7 +147,7 @@ async def run_daemon(config_path: Path, clock_start: datetime | None = None) -> 
     public_url = _url(settings.http.listen[0], bound_port(public))
     admin_url = _url(settings.http.admin_listen[0], bound_port(admin))
     print(f"reminderd: public feeds on {public_url}/feeds/<token>.ics (health: "
-          f"{public_url}/healthz); subscribers use {settings.public_url}", flush=True)
+          f"{public_url}/healthz); subscribers use {settings.http.public_url}", flush=True)
     print(f"  admin (keep private): {admin_url}/ status page, {admin_url}/calendar.ics, "
           f"{admin_url}/metrics, {admin_url}/healthz"
           + (" (HTTP Basic auth)" if settings.http.admin_password_hash_env else ""), flush=True)

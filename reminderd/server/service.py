@@ -322,8 +322,8 @@ class Service:
             now = self.clock.now()
             tokens = current.tokens
             previous = self.state.published
-            export_dir = current.ws.settings.export_dir
-            public_calendar = current.ws.settings.http.public_calendar
+            export_dir = current.ws.settings.http.export_dir
+            public_calendar = current.ws.settings.feeds.public_calendar
 
             def build_and_publish() -> Published:
                 try:
