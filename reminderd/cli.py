@@ -16,24 +16,22 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from reminderd.config import DEFAULT_CONFIG, redact
-from reminderd.core.errors import TimeExprError
+from reminderd.config import DEFAULT_CONFIG, redact, show_config
+from reminderd.core.errors import ProblemsError, TimeExprError
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrences import unscheduled
 from reminderd.core.timeexpr import describe, parse_date, parse_time
 from reminderd.core.timing import Timing
 from reminderd.core.workdays import WorkCalendar
 from reminderd.feeds.build import Feeds, size_warnings
-from reminderd.feeds.tokens import SecretError, check_secret
+from reminderd.feeds.tokens import SecretError
 from reminderd.holidays_vn import build_calendar
 from reminderd.mail.golive import going_live
-from reminderd.mail.render import TemplateProblem, check_templates
-from reminderd.mail.setup import MailSetupError, build_mailer
 from reminderd.plans.agencies import resolve_agency
 from reminderd.sendpass import describe_dry_run, run_pass
 from reminderd.store import open_store
 from reminderd.store.base import DeliveryStore, Status, StoreError
-from reminderd.workspace import LoadError, Workspace, load_workspace
+from reminderd.workspace import Workspace, load_workspace
 
 
 class UsageError(Exception):
@@ -81,21 +79,14 @@ def _today(ws: Workspace, args: argparse.Namespace) -> date:
 # --- check -----------------------------------------------------------------------------
 
 def cmd_check(args: argparse.Namespace) -> int:
-    ws = _load(args)
-    from reminderd.server.statuspage import check_status_template
+    from reminderd.server.validate import validate  # what the daemon runs is what passes
 
-    template_problems = check_templates(ws.settings.templates / "mail",
-                                        zone=ws.settings.timezone)
-    template_problems += check_status_template(ws.settings.templates)
-    if template_problems:
-        for problem in template_problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(template_problems)} template problem(s).", file=sys.stderr)
-        return 1
+    ws = validate(Path(args.config), create_secret=False).ws
+    if args.show_config:
+        for line in show_config(ws.settings):
+            print(line)
+        return 0
     errors, live_warnings = going_live(ws)
-    secret_problem = check_secret(ws.settings.var_dir)
-    if secret_problem:
-        errors.append(secret_problem)
     if errors:
         for line in errors:
             print(line, file=sys.stderr)
@@ -110,7 +101,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"  occasions:   {len(plans.occasions)}")
     print(f"  agreements:  {len(plans.agreements)}")
     print(f"  plans:       {len(plans.plans)} ({tasks} tasks)")
-    print(f"  templates:   {ws.settings.templates / 'mail'} (all render)")
+    print(f"  templates:   {ws.settings.templates} (mail and status page: all render)")
     print(f"  occurrences in the next 12 months (from {today:%d/%m/%Y}): {len(upcoming)}")
     sizes = Feeds(ws).sizes(system_now())
     largest = max(((a, n) for a, n in sizes.items() if a), key=lambda kv: kv[1],
@@ -297,15 +288,15 @@ def cmd_ics(args: argparse.Namespace) -> int:
 # --- send-due / outbox --------------------------------------------------------------------
 
 def cmd_send_due(args: argparse.Namespace) -> int:
-    ws = _load(args)
+    from reminderd.server.validate import validate  # the same checks as the daemon's
+
+    version = validate(Path(args.config))
+    ws, mailer = version.ws, version.mailer
     now = parse_now(args.now, ws)
     store = open_workspace_store(ws, lock=not args.dry_run)
     try:
-        mailer = build_mailer(ws)
         owner = f"{socket.gethostname()}:{os.getpid()}"
         report = asyncio.run(run_pass(ws, store, mailer, now, owner=owner, dry_run=args.dry_run))
-    except (MailSetupError, TemplateProblem) as exc:
-        raise UsageError(str(exc)) from None
     finally:
         store.close()
     if args.dry_run:
@@ -413,7 +404,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    command("check", cmd_check, "validate config, plans.yaml and templates; print a summary")
+    p = command("check", cmd_check, "validate config, plans.yaml, templates and the mail "
+                "set-up; print a summary")
+    p.add_argument("--show-config", action="store_true", help="print every setting with "
+                   "where its value came from (default, file or environment); secrets masked")
     p = command("when", cmd_when, "show how time phrases are read")
     p.add_argument("text", nargs="+", help="phrases, or - to read one per line from stdin")
     p.add_argument("--year", type=int, help="the plan's year, for phrases without one")
@@ -450,7 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.func(args)
         return result
-    except LoadError as exc:
+    except ProblemsError as exc:
         for problem in exc.problems:
             print(redact(str(problem)), file=sys.stderr)
         print(f"{len(exc.problems)} problem(s); nothing was changed.", file=sys.stderr)

@@ -23,6 +23,7 @@ from pathlib import Path
 from reminderd.config import parse_rotation
 from reminderd.workspace import Workspace
 
+SECRET_ENV = "REMINDERD_FEED_SECRET"  # read by the config (feeds.secret); named in messages
 SECRET_FILE = "feed-secret"
 MIN_SECRET_BYTES = 32
 ALL = "all"  # the pseudo-agency of the whole calendar on the public listener

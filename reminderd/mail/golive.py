@@ -5,7 +5,6 @@ the setting cannot work at all (errors)."""
 from __future__ import annotations
 
 import ipaddress
-import ssl
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -64,13 +63,7 @@ def going_live(ws: Workspace) -> tuple[list[str], list[str]]:
     smtp = settings.mail.smtp
     if smtp is None:
         return errors, warnings  # mail stays in the local Maildir: nobody outside reads it
-    if smtp.ca_file is not None:
-        try:
-            ssl.create_default_context(cafile=str(smtp.ca_file))
-        except (OSError, ssl.SSLError) as exc:
-            errors.append(str(settings.problem("mail.smtp.ca_file", (
-                f"mail.smtp.ca_file {smtp.ca_file}: cannot load a CA certificate ({exc}); "
-                "write the path of a PEM file with the internal CA's certificate"))))
+    # a CA file that does not load is the mailer's problem (mail.setup.smtp_problems)
     recipients = [(agency, address) for agency in ws.plans.agencies
                   for address in agency.emails]
     outside = [a for _, a in recipients if not reserved(a)]
