@@ -14,15 +14,14 @@ from typing import Any
 
 import icalendar
 import pytest
+from defaults import options
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from defaults import options
 
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrence import OccurrenceKind as K
-from reminderd.feeds.events import FeedOptions, Revision, fold, item_hash, revise
+from reminderd.feeds.events import Revision, fold, item_hash, revise
 from reminderd.feeds.ics import FeedBuilder, size_warning
 
 TODAY = date(2024, 7, 1)

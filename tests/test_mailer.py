@@ -20,10 +20,10 @@ from pathlib import Path
 
 import icalendar
 import pytest
+from defaults import POLICY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from defaults import POLICY
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
 from reminderd.core.reminders import Reminder, ReminderKind, Role, plan

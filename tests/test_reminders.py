@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from defaults import POLICY
 
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
-from reminderd.core.reminders import Policy, ReminderKind, Role, plan
+from reminderd.core.reminders import ReminderKind, Role, plan
 from reminderd.holidays_vn import build_calendar
 
 CAL = build_calendar(range(2021, 2028))
