@@ -31,7 +31,7 @@ def _no_address(d: Daemon) -> str:
     text = d.config.read_text(encoding="utf-8")
     d.config.write_text(text.replace('from: "Sở Ngoại vụ <lich@songoaivu.example>"',
                                      'from: "Sở Ngoại vụ"'), encoding="utf-8")
-    return "'mail.from': 'Sở Ngoại vụ': not a usable e-mail address"
+    return "'mail.from': 'Sở Ngoại vụ': write one address with a valid domain"
 
 
 def _unset_credential(d: Daemon) -> str:

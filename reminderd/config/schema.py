@@ -38,8 +38,14 @@ def _mailbox(raw: str) -> str:
     plans' rule for an address, labels of at most 63 characters)."""
     from reminderd.plans.schema import _EMAIL  # the plans' own rule for an address
 
-    address = envelope_address(_header_text(raw))
-    if _EMAIL.match(address) is None or any(
+    try:
+        address = envelope_address(_header_text(raw))
+    except ValueError as exc:
+        if unsafe_header(raw) is not None:
+            raise
+        address = ""
+        del exc
+    if not address or _EMAIL.match(address) is None or any(
             len(label) > 63 for label in address.rpartition("@")[2].split(".")):
         raise ValueError("write one address with a valid domain, e.g. "
                          '"Sở Ngoại vụ <lich@songoaivu.gov.vn>" or lich@songoaivu.gov.vn')

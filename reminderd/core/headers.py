@@ -9,7 +9,6 @@ Pure: standard library only.
 from __future__ import annotations
 
 import re
-from email.utils import parseaddr
 from functools import lru_cache
 
 # Anything that can end a header line for some parser (str.splitlines() breaks on all of
@@ -17,6 +16,8 @@ from functools import lru_cache
 # to one (header injection: docs/traps.md). Tab is allowed: it is header white space.
 _UNSAFE_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]|=\?")
 _NOT_IN_ADDRESS = frozenset(' <>,;"()[]\\')
+# one mailbox: "Name <address>" or a bare address; never a list of them
+_MAILBOX = re.compile(r"\s*(?:([^<>@,;]*?)\s*<([^<>]+)>|([^<>\s]+))\s*")
 
 
 def unsafe_header(value: str) -> str | None:
@@ -46,8 +47,10 @@ def envelope_address(mailbox: str) -> str:
     if found is not None:
         what, _ = describe_unsafe(found)
         raise ValueError(f"{mailbox!r} contains {what} (e-mail header injection)")
-    _, address = parseaddr(mailbox)
-    if (not address or "@" not in address or not address.isascii()
+    match = _MAILBOX.fullmatch(mailbox)
+    address = (match[2] or match[3]) if match else ""
+    local, _, domain = address.partition("@")
+    if (not local or not domain or "@" in domain or not address.isascii()
             or any(c in _NOT_IN_ADDRESS for c in address)):
         raise ValueError(f"not a usable e-mail address: {mailbox!r}; write a name and an "
                          "address, e.g. Sở Ngoại vụ <lich@songoaivu.example>")

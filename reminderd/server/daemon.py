@@ -79,16 +79,23 @@ async def start_listeners(settings: Settings, state: WebState, auth: AdminAuth |
     limits = Limits(header_timeout=http.header_timeout_seconds,
                     keepalive_timeout=http.keepalive_timeout_seconds,
                     max_connections=http.max_connections)
-    public = await start_site(make_public_app(state), *http.listen, limits=limits,
-                              name="public")
-    stack.push_async_callback(public.cleanup)
-    admin = await start_site(
-        make_admin_app(state, auth=auth), *http.admin_listen, name="admin",
-        limits=Limits(header_timeout=http.header_timeout_seconds,
-                      keepalive_timeout=http.keepalive_timeout_seconds,
-                      max_connections=ADMIN_MAX_CONNECTIONS))
-    stack.push_async_callback(admin.cleanup)
-    return public, admin
+    admin_limits = Limits(header_timeout=http.header_timeout_seconds,
+                          keepalive_timeout=http.keepalive_timeout_seconds,
+                          max_connections=ADMIN_MAX_CONNECTIONS)
+    runners = []
+    for key, app, (host, port), name, site_limits in (
+            ("http.listen", make_public_app(state), http.listen, "public", limits),
+            ("http.admin_listen", make_admin_app(state, auth=auth), http.admin_listen, "admin",
+             admin_limits)):
+        try:
+            runner = await start_site(app, host, port, limits=site_limits, name=name)
+        except OSError as exc:  # e.g. the port is taken
+            raise ProblemsError([settings.problem(key, (
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another "
+                f"{key} port"))]) from None
+        stack.push_async_callback(runner.cleanup)
+        runners.append(runner)
+    return runners[0], runners[1]
 
 
 def _url(host: str, port: int) -> str:
@@ -156,10 +163,8 @@ async def run_daemon(config_path: Path, clock_start: datetime | None = None) -> 
         settings = service.current.ws.settings
         try:
             public, admin = await start_listeners(settings, state, service.current.auth, stack)
-        except OSError as exc:  # e.g. a port is taken: what was started is stopped
-            return _refuse([str(settings.problem("http.listen", (
-                f"cannot listen: {exc.strerror or exc}; choose another http.listen / "
-                "http.admin_listen port")))], "fix the lines above.")
+        except ProblemsError as exc:  # what was started is stopped as the stack unwinds
+            return _refuse(exc.lines, "fix the lines above.")
         public_url = _url(settings.http.listen[0], bound_port(public))
         admin_url = _url(settings.http.admin_listen[0], bound_port(admin))
         print(f"reminderd: public feeds on {public_url}/feeds/<token>.ics (health: "
