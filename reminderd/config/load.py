@@ -193,24 +193,24 @@ def _typed(cls: type[Any], schema: Schema, values: dict[str, Any]) -> Any:
 
 
 def _cross_field(settings: Settings) -> list[Problem]:
-    """Rules across fields, each reported at the field that breaks it."""
+    """Rules across fields, each reported at the first of its fields written in the file
+    (the one the admin chose), not at 1:1."""
+    delivery, feeds = settings.delivery, settings.feeds
+    rules = [
+        (delivery.lease_seconds < 2 * delivery.send_timeout_seconds,
+         ("delivery.lease_seconds", "delivery.send_timeout_seconds"),
+         "delivery.lease_seconds must be at least twice delivery.send_timeout_seconds, or a "
+         "slow send could be taken over by another replica and sent twice"),
+        (feeds.public_calendar and feeds.include_contacts,
+         ("feeds.include_contacts", "feeds.public_calendar"),
+         "feeds.public_calendar with feeds.include_contacts would publish every agency's "
+         "e-mail address on the public listener; set include_contacts: false"),
+    ]
     found = []
-    delivery = settings.delivery
-    if delivery.lease_seconds < 2 * delivery.send_timeout_seconds:
-        key = ("delivery.lease_seconds"
-               if settings.origins["delivery.lease_seconds"].source == "file"
-               else "delivery.send_timeout_seconds")
-        found.append(settings.problem(key, (
-            "delivery.lease_seconds must be at least twice delivery.send_timeout_seconds, or "
-            "a slow send could be taken over by another replica and sent twice")))
-    feeds = settings.feeds
-    if feeds.public_calendar and feeds.include_contacts:
-        key = ("feeds.include_contacts"
-               if settings.origins["feeds.include_contacts"].source == "file"
-               else "feeds.public_calendar")
-        found.append(settings.problem(key, (
-            "feeds.public_calendar with feeds.include_contacts would publish every agency's "
-            "e-mail address on the public listener; set include_contacts: false")))
+    for broken, keys, message in rules:
+        if broken:
+            written = [k for k in keys if settings.origins[k].source == "file"]
+            found.append(settings.problem((written or list(keys))[0], message))
     return found
 
 
