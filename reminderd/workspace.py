@@ -6,12 +6,13 @@ it loaded without problems, so a bad edit leaves the last good one in service.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from reminderd.config import ConfigError, Settings, load_settings
-from reminderd.core.errors import Problem
+from reminderd.config import ConfigError, RemindersSettings, Settings, load_settings
+from reminderd.core.errors import ProblemsError
 from reminderd.core.model import Agency, Plans
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrences import expand
@@ -22,12 +23,24 @@ from reminderd.holidays_vn import build_calendar
 from reminderd.plans.loader import PlansError, load_plans
 
 
-class LoadError(Exception):
+class LoadError(ProblemsError):
     """Config or plans could not be loaded; ``problems`` say where and how to fix them."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+
+def policy_of(reminders: RemindersSettings, zone: str) -> Policy:
+    """The reminder policy of the ``reminders`` settings (their defaults are the schema's)."""
+    return Policy(
+        send_time=reminders.send_time,
+        zone=zone,
+        lead_workdays=reminders.lead_workdays,
+        support_workdays=reminders.support_workdays,
+        occasion_days=reminders.occasion_days,
+        round_anniversary_days=reminders.round_anniversary_days,
+        new_year_days=reminders.new_year_days,
+        agreement_days=reminders.agreement_days,
+        overdue_after_workdays=reminders.overdue_after_workdays,
+        escalate_after_workdays=reminders.escalate_after_workdays,
+    )
 
 
 @dataclass
@@ -46,8 +59,8 @@ class Workspace:
         if span not in self._calendars:
             self._calendars[span] = build_calendar(
                 range(span[0], span[1] + 1),
-                extra_off={0: self.settings.extra_off},
-                extra_working={0: self.settings.extra_working},
+                extra_off={0: self.settings.workdays.extra_off},
+                extra_working={0: self.settings.workdays.extra_working},
             )
         return self._calendars[span]
 
@@ -69,19 +82,7 @@ class Workspace:
         return cached
 
     def policy(self) -> Policy:
-        r = self.settings.reminders
-        return Policy(
-            send_time=r["send_time"],
-            zone=self.settings.timezone,
-            lead_workdays=tuple(r["lead_workdays"]),
-            support_workdays=tuple(r["support_workdays"]),
-            occasion_days=tuple(r["occasion_days"]),
-            round_anniversary_days=tuple(r["round_anniversary_days"]),
-            new_year_days=tuple(r["new_year_days"]),
-            agreement_days=tuple(r["agreement_days"]),
-            overdue_after_workdays=int(r["overdue_after_workdays"]),
-            escalate_after_workdays=int(r["escalate_after_workdays"]),
-        )
+        return policy_of(self.settings.reminders, self.settings.timezone)
 
     def agencies(self) -> dict[str, Agency]:
         return {a.id: a for a in self.plans.agencies}
@@ -91,19 +92,17 @@ class Workspace:
 
     def feed_range(self, today: date) -> tuple[date, date]:
         feeds = self.settings.feeds
-        back = timedelta(days=int(feeds["horizon_days_back"]))
-        ahead = timedelta(days=int(feeds["horizon_days_ahead"]))
+        back = timedelta(days=feeds.horizon_days_back)
+        ahead = timedelta(days=feeds.horizon_days_ahead)
         return today - back, today + ahead
 
 
-def load_workspace(config_path: Path | None) -> Workspace:
-    """Load config then plans; raise LoadError with every problem found."""
+def load_workspace(config_path: Path | None,
+                   environ: Mapping[str, str] | None = None) -> Workspace:
+    """Load config (and the environment settings) then plans; raise LoadError with every
+    problem found."""
     try:
-        settings = load_settings(config_path)
-    except ConfigError as exc:
+        settings = load_settings(config_path, environ)
+        return Workspace(settings, load_plans(settings.plans))
+    except (ConfigError, PlansError) as exc:
         raise LoadError(exc.problems) from None
-    try:
-        plans = load_plans(settings.plans)
-    except PlansError as exc:
-        raise LoadError(exc.problems) from None
-    return Workspace(settings, plans)

@@ -91,7 +91,7 @@ def test_a_weak_or_unwritten_secret_stops_start_up(tmp_path: Path, case: str) ->
     elif "env" in case:
         assert "REMINDERD_FEED_SECRET" in done.stderr and "at least 32 bytes" in done.stderr
     else:
-        assert f"{var / 'feed-secret'}: the feed secret is" in done.stderr
+        assert f"{var / 'feed-secret'}:1:1: the feed secret is" in done.stderr
         assert "delete the file" in done.stderr
     # `check` says the same about a secret that exists
     if case != "write failed":
@@ -160,9 +160,9 @@ def test_check_warns_on_loopback_links_and_reserved_domains(
                        snv="lich@songoaivu.test")
     code, out = _check(config, capsys)
     assert code == 0, out
-    assert f"{config}:11:3: warning: http.public_url is http://127.0.0.1:8080, a loopback" \
+    assert f"{config}:11:15: warning: http.public_url is http://127.0.0.1:8080, a loopback" \
         in out, out
-    assert f"{config}:6:3: warning: mail.from" in out and "reserved domain" in out
+    assert f"{config}:6:9: warning: mail.from" in out and "reserved domain" in out
     plans = tmp_path / "plans.yaml"
     assert f"{plans}:4:14: warning: agency 'snv': lich@songoaivu.test uses a reserved " \
            "domain" in out, out

@@ -23,7 +23,7 @@ from pathlib import Path
 from reminderd.config import parse_rotation
 from reminderd.workspace import Workspace
 
-SECRET_ENV = "REMINDERD_FEED_SECRET"
+SECRET_ENV = "REMINDERD_FEED_SECRET"  # read by the config (feeds.secret); named in messages
 SECRET_FILE = "feed-secret"
 MIN_SECRET_BYTES = 32
 ALL = "all"  # the pseudo-agency of the whole calendar on the public listener
@@ -77,10 +77,10 @@ def _create_secret(path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def load_secret(var_dir: Path) -> bytes:
-    """The server secret: from the environment, else var/feed-secret (created if missing).
-    SecretError when it is shorter than MIN_SECRET_BYTES or cannot be written."""
-    from_env = os.environ.get(SECRET_ENV)
+def load_secret(var_dir: Path, from_env: str | None = None) -> bytes:
+    """The server secret: ``from_env`` (the setting ``feeds.secret``: REMINDERD_FEED_SECRET,
+    read by the config) when set, else var/feed-secret (created if missing). SecretError
+    when it is shorter than MIN_SECRET_BYTES or cannot be written."""
     if from_env is not None:
         return _checked(from_env.strip().encode("utf-8"), SECRET_ENV,
                         "Set it to 32 random bytes or more, e.g. the output of "
@@ -100,14 +100,14 @@ def load_secret(var_dir: Path) -> bytes:
                     "links from the status page).")
 
 
-def check_secret(var_dir: Path) -> str | None:
+def check_secret(var_dir: Path, from_env: str | None = None) -> str | None:
     """For `reminderd check`: what is wrong with the secret that exists (the environment's,
     or var/feed-secret), without creating one; None when fine or not made yet."""
     path = var_dir / SECRET_FILE
-    if os.environ.get(SECRET_ENV) is None and not path.exists():
+    if from_env is None and not path.exists():
         return None
     try:
-        load_secret(var_dir)
+        load_secret(var_dir, from_env)
     except SecretError as exc:
         return str(exc)
     return None
@@ -150,13 +150,14 @@ class FeedTokens:
 
 def feed_tokens(ws: Workspace) -> FeedTokens:
     """The tokens of the workspace's agencies (secret from var/, versions from the config)."""
-    versions = parse_rotation(ws.settings.feeds["token_rotation"])
-    return FeedTokens(load_secret(ws.settings.var_dir), ws.agencies(), versions)
+    feeds = ws.settings.feeds
+    versions = parse_rotation(feeds.token_rotation)
+    return FeedTokens(load_secret(ws.settings.var_dir, feeds.secret), ws.agencies(), versions)
 
 
 def public_calendar_url(ws: Workspace, tokens: FeedTokens) -> str:
-    return f"{ws.settings.public_url}/feeds/{tokens.all_token}.ics"
+    return f"{ws.settings.http.public_url}/feeds/{tokens.all_token}.ics"
 
 
 def agency_feed_url(ws: Workspace, tokens: FeedTokens, agency: str) -> str:
-    return f"{ws.settings.public_url}/feeds/{tokens.token(agency)}.ics"
+    return f"{ws.settings.http.public_url}/feeds/{tokens.token(agency)}.ics"

@@ -5,10 +5,10 @@ the setting cannot work at all (errors)."""
 from __future__ import annotations
 
 import ipaddress
-import ssl
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from reminderd.config import Settings
 from reminderd.workspace import Workspace
 
 # RFC 2606 / RFC 6761: never delivered to anyone
@@ -49,34 +49,35 @@ def _place(path: Path | None, needle: str) -> str:
     return f"{path}:1:1"
 
 
+def _where(settings: Settings, key: str) -> str:
+    """``FILE:LINE:COL`` of the setting ``key`` (where its value was written)."""
+    problem = settings.problem(key, "")
+    return f"{problem.file}:{problem.line}:{problem.col}"
+
+
 def going_live(ws: Workspace) -> tuple[list[str], list[str]]:
     """(errors, warnings) about what would make the live service useless or unsafe."""
     settings = ws.settings
     errors: list[str] = []
     warnings: list[str] = []
-    smtp = settings.smtp
+    smtp = settings.mail.smtp
     if smtp is None:
         return errors, warnings  # mail stays in the local Maildir: nobody outside reads it
-    if smtp.ca_file is not None:
-        try:
-            ssl.create_default_context(cafile=str(smtp.ca_file))
-        except (OSError, ssl.SSLError) as exc:
-            errors.append(f"{_place(settings.path, 'ca_file')}: mail.smtp.ca_file "
-                          f"{smtp.ca_file}: cannot load a CA certificate ({exc}); write the "
-                          "path of a PEM file with the internal CA's certificate")
+    # a CA file that does not load is the mailer's problem (mail.setup.smtp_problems)
     recipients = [(agency, address) for agency in ws.plans.agencies
                   for address in agency.emails]
     outside = [a for _, a in recipients if not reserved(a)]
-    if outside and loopback(settings.public_url):
+    public_url = settings.http.public_url
+    if outside and loopback(public_url):
         warnings.append(
-            f"{_place(settings.path, 'public_url')}: warning: http.public_url is "
-            f"{settings.public_url}, a loopback address, while mail goes to "
+            f"{_where(settings, 'http.public_url')}: warning: http.public_url is "
+            f"{public_url}, a loopback address, while mail goes to "
             f"{len(outside)} outside address(es) (e.g. {outside[0]}): every feed link in the "
             "mail opens nothing for them; write the address subscribers reach, e.g. "
             "https://lich.songoaivu.gov.vn")
-    if reserved(settings.mail_from):
+    if reserved(settings.mail.sender):
         warnings.append(
-            f"{_place(settings.path, 'from:')}: warning: mail.from {settings.mail_from!r} "
+            f"{_where(settings, 'mail.from')}: warning: mail.from {settings.mail.sender!r} "
             "uses a reserved domain (.example, .invalid, .test, .localhost) while mail.smtp "
             "is configured: servers refuse or drop such mail; write the office's real "
             "sender address")

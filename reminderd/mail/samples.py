@@ -85,7 +85,7 @@ def sample_reminders() -> list[Reminder]:
 
 def sample_digests() -> list[Digest]:
     reminders = sample_reminders()
-    working = WorkCalendar().is_working  # weekends only
+    working = WorkCalendar()  # weekends only
     return [Digest(AGENCY, reminders, NOW, FEED, NAMES, working)] + [
         Digest(AGENCY, [r], NOW, FEED, NAMES, working) for r in reminders
     ]

@@ -9,7 +9,7 @@ Pure: no I/O, no clock (``now`` is in the digest).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import OccurrenceKind
 from reminderd.core.reminders import Reminder, ReminderKind
+from reminderd.core.workdays import WorkCalendar
 from reminderd.wording import ROLE_LABELS, at_time, days_text, short_date, vn_date, webcal
 
 LATE_AFTER = timedelta(hours=1)  # a reminder sent more than this after its due time says so
@@ -38,9 +39,9 @@ class Digest:
     ``now``: aware, the pass time; a reminder whose ``due`` is more than an hour before it
     is marked "Gửi muộn". ``feed_url``: the agency's feed (its https/http form; the webcal
     form is derived). ``plan_names``: agency id -> full name, for lead/support names.
-    ``is_working``: the working-day test (``WorkCalendar.is_working``); with it, a deadline
-    on a weekend or holiday gets a note naming the working day before it (occasions never
-    do: their day is fixed). Without it, no such note.
+    ``calendar``: the working days; with it, a deadline on a weekend or holiday gets a note
+    naming the working day before it (occasions never do: their day is fixed). Without it,
+    no such note.
     """
 
     agency: Agency
@@ -48,15 +49,7 @@ class Digest:
     now: datetime
     feed_url: str
     plan_names: Mapping[str, str]
-    is_working: Callable[[date], bool] | None = None
-
-
-def _working_before(day: date, is_working: Callable[[date], bool]) -> date | None:
-    for back in range(1, 367):
-        candidate = day - timedelta(days=back)
-        if is_working(candidate):
-            return candidate
-    return None
+    calendar: WorkCalendar | None = None
 
 
 def _pick(reminders: Sequence[Reminder]) -> list[Reminder]:
@@ -77,10 +70,11 @@ def _item(r: Reminder, today: date, digest: Digest, zone: ZoneInfo) -> dict[str,
     names = digest.plan_names
     days = (occ.date - today).days
     late = r.due < digest.now - LATE_AFTER
-    working = digest.is_working
-    non_working = (working is not None and occ.kind not in _FIXED_DAY
-                   and not working(occ.date))
-    before = _working_before(occ.date, working) if working is not None and non_working else None
+    calendar = digest.calendar
+    non_working = (calendar is not None and occ.kind not in _FIXED_DAY
+                   and not calendar.is_working(occ.date))
+    before = calendar.previous_working(occ.date) if calendar is not None and non_working \
+        else None
     return {
         "key": r.key,
         "kind": str(r.kind),

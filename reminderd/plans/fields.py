@@ -18,15 +18,14 @@ Internal to the plans loader; the public entry point is :mod:`reminderd.plans.lo
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
 from reminderd.core.errors import Problem, TimeExprError
+from reminderd.core.headers import describe_unsafe, unsafe_header
 from reminderd.plans.nodes import Mapping, Node, Scalar, Sequence
 
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
-_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]|=\\?")
 # put in place by loader._Eager; _FieldReader.section skips it
 _DONE = Scalar("", 0, 0, None, None)  # stands in a tasks list for a task already read
 
@@ -154,19 +153,10 @@ class _FieldReader:
                 "may continue on the next line, indented, without | or >)",
             )
             return False
-        bad = _UNSAFE.search(value)
-        if bad is None:
+        found = unsafe_header(value)
+        if found is None:
             return True
-        found = bad.group()
-        if found == "=?":
-            why = "'=?', which mail clients decode as an encoded word"
-            fix = "write it without '=?'"
-        elif found in "\r\n":
-            why = "a line break, which would start a new header"
-            fix = "write it on one line"
-        else:
-            why = f"the control character U+{ord(found):04X}"
-            fix = "remove it"
+        why, fix = describe_unsafe(found)
         self.err(node, f"{key}: {_q(value)} contains {why} (e-mail header injection); {fix}")
         return False
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from reminderd.core.errors import Problem
+from reminderd.core.errors import Problem, ProblemsError
 from reminderd.core.model import Plans
 from reminderd.plans.fields import _DONE, _TooMany
 from reminderd.plans.nodes import (
@@ -52,12 +52,8 @@ MIN_NODE_BUDGET = 200_000  # node visits allowed before aliases count as a bomb
 _UNLIMITED = 1 << 62  # the budget while composing, before the node count is known
 
 
-class PlansError(Exception):
+class PlansError(ProblemsError):
     """plans.yaml has problems; ``problems`` lists them all, sorted by place."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(set(problems))  # an alias repeats its node's problems
-        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 def load_plans(path: Path, *, max_bytes: int = 50 * 1024 * 1024) -> Plans:

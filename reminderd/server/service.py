@@ -14,6 +14,7 @@ thread (:func:`in_thread`), so a database that hangs leaves the feeds answering.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import threading
@@ -29,54 +30,29 @@ from apscheduler.triggers.interval import IntervalTrigger
 from jinja2 import Template
 
 from reminderd.config import redact
+from reminderd.core.errors import ProblemsError
 from reminderd.feeds.build import Feeds
-from reminderd.feeds.tokens import FeedTokens, SecretError, feed_tokens
-from reminderd.mail.render import TemplateProblem, check_templates
-from reminderd.mail.setup import Mailer, MailSetupError, build_mailer
+from reminderd.feeds.tokens import FeedTokens
+from reminderd.mail.setup import Mailer
 from reminderd.sendpass import PassReport, run_pass
+from reminderd.server.auth import AdminAuth
 from reminderd.server.clock import Clock
 from reminderd.server.offload import in_thread
 from reminderd.server.publish import Published, export, publish
 from reminderd.server.status import LastPass, status_info
-from reminderd.server.statuspage import bounded, load_status_template
+from reminderd.server.statuspage import bounded
+from reminderd.server.validate import ValidationError, validate
 from reminderd.server.web import WebState
 from reminderd.store import open_store
 from reminderd.store.base import DeliveryStore, Status, StoreError
-from reminderd.workspace import LoadError, Workspace, load_workspace
+from reminderd.workspace import Workspace
 
 log = logging.getLogger("reminderd.service")
 
 # Explicit, because APScheduler 3's default grace of 1 s silently drops a late job.
 JOB_DEFAULTS = {"misfire_grace_time": 24 * 3600, "coalesce": True, "max_instances": 1}
-RETRY_TICK_SECONDS = 60
-# Overrides the retry tick (seconds, > 0): for rehearsals and the fault suite, which use
-# leases of a few seconds and cannot wait a minute for each takeover.
-RETRY_TICK_ENV = "REMINDERD_RETRY_TICK_SECONDS"
 WATCH_SECONDS = 1.0
 DRAIN_SECONDS = 30.0
-
-
-def retry_tick_seconds() -> float:
-    """RETRY_TICK_SECONDS, or the value of REMINDERD_RETRY_TICK_SECONDS when it is set."""
-    raw = os.environ.get(RETRY_TICK_ENV, "").strip()
-    if not raw:
-        return RETRY_TICK_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0.0
-    if not 0 < value <= 86400:
-        log.warning("config.bad_env %s=%r: using %s s", RETRY_TICK_ENV, raw, RETRY_TICK_SECONDS)
-        return RETRY_TICK_SECONDS
-    return value
-
-
-class StartError(Exception):
-    """The daemon cannot start: the lines say what to fix."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        super().__init__("\n".join(lines))
 
 
 @dataclass
@@ -89,6 +65,7 @@ class Loaded:
     stamp: tuple[Any, ...]
     tokens: FeedTokens
     status_template: Template
+    auth: AdminAuth | None
 
 
 @dataclass
@@ -125,30 +102,14 @@ def _stamp(paths: list[Path]) -> tuple[Any, ...]:
 
 
 def load_version(config_path: Path, previous: Loaded | None = None) -> Loaded:
-    """Load and fully validate config, plans and templates; raise StartError with lines.
-    ``previous``, the running version, lends its feed caches."""
-    try:
-        ws = load_workspace(config_path)
-    except LoadError as exc:
-        raise StartError(bounded([redact(str(p)) for p in exc.problems])) from None
-    problems = check_templates(ws.settings.templates / "mail", zone=ws.settings.timezone)
-    try:
-        status_template = load_status_template(ws.settings.templates)
-    except TemplateProblem as exc:
-        problems.append(str(exc))
-    if problems:
-        raise StartError(bounded(problems))
-    try:
-        tokens = feed_tokens(ws)
-    except SecretError as exc:
-        raise StartError([str(exc)]) from None
-    try:
-        mailer = build_mailer(ws)
-    except (MailSetupError, TemplateProblem) as exc:
-        raise StartError([f"{config_path}:1:1: {redact(str(exc))}"]) from None
+    """:func:`~reminderd.server.validate.validate`, then the feed builder of the version;
+    ValidationError with every problem. ``previous``, the running version, lends its feed
+    caches."""
+    version = validate(config_path)
+    ws = version.ws
     feeds = Feeds(ws, previous.feeds if previous is not None else None)
-    return Loaded(ws, mailer, feeds, _stamp([config_path, *_watched(ws)]), tokens,
-                  status_template)
+    return Loaded(ws, version.mailer, feeds, _stamp([config_path, *_watched(ws)]),
+                  version.tokens, version.status_template, version.auth)
 
 
 class Service:
@@ -169,42 +130,52 @@ class Service:
         self._status_serial = 0
 
     # --- lifecycle ------------------------------------------------------------------------
-    async def start(self) -> None:
-        self.current = load_version(self.config_path)
+    async def start(self, stack: contextlib.AsyncExitStack) -> None:
+        """Validate, open the store, publish the feeds, start scheduling. Each step that
+        starts something pushes its undoing on ``stack``: whatever step fails (a
+        ProblemsError for bad inputs or an unusable store), what was started is stopped
+        when the stack unwinds, in reverse order. The caller runs the catch-up pass,
+        run_pass("start"), once the feeds are served."""
+        self.current = await asyncio.to_thread(load_version, self.config_path)
         self.state.status_template = self.current.status_template
         settings = self.current.ws.settings
         base = settings.path.parent if settings.path else None
         try:
-            self.store = open_store(settings.store, base_dir=base, lock=True)
-            self.store.migrate()
+            self.store = await asyncio.to_thread(open_store, settings.store, base_dir=base,
+                                                 lock=True)
+            stack.push_async_callback(self._close_store)
+            await asyncio.to_thread(self.store.migrate)
         except StoreError as exc:
-            raise StartError([redact(f"{self.config_path}:1:1: store {settings.store}: {exc}")]
-                             ) from None
+            raise ProblemsError([settings.problem("store", f"store {settings.store}: {exc}")]
+                                ) from None
+        stack.push_async_callback(self._drain)
         await self.republish()
         self._scheduler.start()
-        self._scheduler.add_job(self._retry_tick, IntervalTrigger(seconds=retry_tick_seconds()),
-                                id="retry-tick")
+        stack.callback(self._scheduler.shutdown, wait=False)
+        tick = settings.delivery.retry_tick_seconds
+        self._scheduler.add_job(self._retry_tick, IntervalTrigger(seconds=tick), id="retry-tick")
         self._scheduler.add_job(self._watch, IntervalTrigger(seconds=WATCH_SECONDS), id="watch")
         self._schedule_midnight()
-        # the caller runs the catch-up pass, run_pass("start"), once the feeds are served
 
-    async def stop(self) -> None:
-        """Stop scheduling, let an in-flight pass finish the message on the wire (bounded)
-        and give the rest of its claim back, close the store."""
+    async def _drain(self) -> None:
+        """Stop passes: an in-flight pass finishes the message on the wire (bounded) and
+        gives the rest of its claim back."""
         self._stopping = True
         self._stop_pass.set()
-        if self._scheduler.running:  # not yet, when start-up failed
-            self._scheduler.shutdown(wait=False)
         try:
             await asyncio.wait_for(self._pass_lock.acquire(), DRAIN_SECONDS)
             self._pass_lock.release()
         except TimeoutError:
             log.warning("stop.drain_timeout seconds=%s", DRAIN_SECONDS)
-        if self.store is not None:
-            try:  # a store stuck on a dead network must not hold up the exit
-                await asyncio.wait_for(in_thread(self.store.close, "store-close"), 5.0)
-            except TimeoutError:
-                log.warning("stop.store_close_timeout")
+
+    async def _close_store(self) -> None:
+        store = self.store
+        if store is None:
+            return
+        try:  # a store stuck on a dead network must not hold up the exit
+            await asyncio.wait_for(in_thread(store.close, "store-close"), 5.0)
+        except TimeoutError:
+            log.warning("stop.store_close_timeout")
         log.info("stop.done")
 
     # --- passes ---------------------------------------------------------------------------
@@ -293,12 +264,17 @@ class Service:
         """Switch to the new version only if it validates in full; else keep the old one."""
         try:
             loaded = await asyncio.to_thread(load_version, self.config_path, self.current)
-        except StartError as exc:
-            if exc.lines != self.problems:
+        except Exception as exc:  # a reload never takes the daemon down, nor loops a traceback
+            if isinstance(exc, ValidationError):
+                lines = bounded([redact(line) for line in exc.lines])
+            else:
+                lines = [redact(f"{self.config_path}:1:1: reload failed: "
+                                f"{type(exc).__name__}: {exc}")]
+            if lines != self.problems:
                 self.state.reload_failures += 1
-                for line in exc.lines:
+                for line in lines:
                     log.error("reload.failed %s", line)
-            self.problems = exc.lines
+            self.problems = lines
             if self.current is not None:  # do not retry the same broken files every second
                 self.current.stamp = _stamp([self.config_path, *_watched(self.current.ws)])
             await self.refresh_status()
@@ -322,8 +298,8 @@ class Service:
             now = self.clock.now()
             tokens = current.tokens
             previous = self.state.published
-            export_dir = current.ws.settings.export_dir
-            public_calendar = current.ws.settings.http.public_calendar
+            export_dir = current.ws.settings.http.export_dir
+            public_calendar = current.ws.settings.feeds.public_calendar
 
             def build_and_publish() -> Published:
                 try:

@@ -192,7 +192,7 @@ def status_info(ws: Workspace, now: datetime, store: DeliveryStore | None,
             store_ok, reason = False, redact(" ".join(f"{type(exc).__name__}: {exc}".split()))
     # the whole calendar's subscription link exists only when it is public (its own token);
     # the admin listener's /calendar.ics is for admins, not for subscribers
-    whole = public_calendar_url(ws, tokens) if ws.settings.http.public_calendar else ""
+    whole = public_calendar_url(ws, tokens) if ws.settings.feeds.public_calendar else ""
     return StatusInfo(
         generated_at=now, timezone=ws.settings.timezone, problems=tuple(problems),
         store_ok=store_ok, store_reason=reason, last_pass=last_pass, counts=counts,

@@ -84,7 +84,7 @@ class PostgresStore(SqlStore):
     PARAM = "%({})s"
     IN_KEYS = "key = ANY({keys})"
     # concurrent replicas never take the same row
-    CLAIMABLE = SqlStore.CLAIMABLE + " FOR UPDATE SKIP LOCKED"
+    CLAIM_LOCK = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
         self.conninfo, self.schema, self.display = parse_url(url)
