@@ -174,7 +174,7 @@ _GROUP_NOUNS = (
 )
 _HEAD_RX = re.compile(
     rf"(?:(?:{_NAMED_HEADS})(?=[\s:])(?!\s+(?:{_NOT_AGENCY})\b)"
-    rf"|(?:{_PLAIN_HEADS})\b"
+    rf"|(?:{_PLAIN_HEADS})\b|[A-ZĐ]{{2,}}(?:&[A-ZĐ]+)?(?=[\s,;]|$)"
     rf"|(?:các|Các|những|Những|toàn thể|Toàn thể)\s+(?:{_GROUP_NOUNS})\b)"
 )
 

@@ -23,7 +23,12 @@ from reminderd.docimport.lines import drop_page_furniture, nfc_lines
 from reminderd.docimport.model import PlanInfo, RawTask
 from reminderd.docimport.prose import tasks_from_prose
 from reminderd.docimport.readers import Table, read_document
-from reminderd.docimport.tables import find_text_tables, tasks_from_table, tasks_from_text_table
+from reminderd.docimport.tables import (
+    find_text_tables,
+    merge_tables,
+    tasks_from_table,
+    tasks_from_text_table,
+)
 
 _TIMEISH = re.compile(
     r"\b(?:quý|tháng|năm|ngày|thường xuyên|hằng|hàng|định kỳ|trước|giai đoạn|đến|từ|"
@@ -86,12 +91,13 @@ def extract(path: Path, year: int | None = None) -> tuple[PlanInfo, list[RawTask
                                               if text[:3].lower() not in ("quý", "thá", "năm"))
 
     raw: list[RawTask] = []
-    for block in blocks:
-        if isinstance(block, Table):
-            raw.extend(tasks_from_table(block, is_time))
+    for table in merge_tables([b for b in blocks if isinstance(b, Table)]):
+        raw.extend(tasks_from_table(table, is_time))
     tables = find_text_tables(lines)
     taken: list[tuple[int, int]] = []
     for head_at, start, roles in tables:
+        if taken and head_at < taken[-1][1]:
+            continue  # the header repeated on a later page of a table already read
         header = lines[head_at:start]
         tasks, end = tasks_from_text_table(lines, start, roles, header, is_time)
         raw.extend(tasks)

@@ -60,7 +60,8 @@ def _explicit_issuer(head: list[str]) -> str:
         left = line.split("|")[0].split("CỘNG HÒA")[0].strip()
         if _ISSUERS.match(left):
             name = left
-            nxt = head[i + 1].split("|")[0].split("CỘNG HÒA")[0].strip() if i + 1 < len(head) else ""
+            after = head[i + 1] if i + 1 < len(head) else ""
+            nxt = after.split("|")[0].split("CỘNG HÒA")[0].strip()
             if nxt.startswith(("TỈNH ", "THÀNH PHỐ ", "HUYỆN ")) and nxt.isupper():
                 name = f"{name} {nxt}"
             return _sentence(name)

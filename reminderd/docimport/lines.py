@@ -15,12 +15,14 @@ import unicodedata
 from reminderd.docimport.agencies import starts_like_agency
 
 _GAZETTE = re.compile(r"^\s*CÔNG\s*BÁO\b|^\s*Công báo\s*(?:số|/)", re.IGNORECASE)
-_PAGE_NUMBER = re.compile(r"^\s*(?:[-–]\s*)?\d{1,4}(?:\s*[-–])?\s*$|^\s*Trang\s+\d+(?:\s*/\s*\d+)?\s*$")
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-–]\s*)?\d{1,4}(?:\s*[-–])?\s*$|^\s*Trang\s+\d+(?:\s*/\s*\d+)?\s*$"
+)
 _SITE = re.compile(r"^\s*(?:Nguồn tra cứu|Nguồn:|Xem thêm|Tải về|In bài)", re.IGNORECASE)
 
 _JOIN_WORDS = frozenset(
-    """và của các với tại cho trong về theo hoặc những được để trên từ đến ngày tháng năm quý
-    số do là có đối giữa bằng nhằm qua thuộc vào trước sau khi nhân dịp hai các,""".split()
+    re.split(r"\s+", """và của các với tại cho trong về theo hoặc những được để trên từ đến ngày
+    tháng năm quý do là có đối giữa bằng nhằm qua thuộc vào trước sau nhân dịp""")
 )
 _JOIN_END = re.compile(r"[,;:(&/–-]$")
 _ROW_MARK = re.compile(
@@ -40,7 +42,7 @@ def drop_page_furniture(lines: list[str]) -> list[str]:
     for i, line in enumerate(lines):
         if _GAZETTE.search(line):
             skip.add(i)
-            for j in (i - 2, i - 1, i + 1, i + 2):
+            for j in (i - 1, i + 1):
                 if 0 <= j < len(lines) and _PAGE_NUMBER.match(lines[j]):
                     skip.add(j)
     for i, line in enumerate(lines):
@@ -67,7 +69,7 @@ def continues(previous: str, line: str) -> bool:
         return True
     last_word = previous.split()[-1].lower()
     if _JOIN_END.search(previous) or last_word in _JOIN_WORDS:
-        return not _ROW_MARK.match(line) or first.isdigit() and "/" in line.split()[0]
+        return not _ROW_MARK.match(line) or (first.isdigit() and "/" in line.split()[0])
     return False
 
 

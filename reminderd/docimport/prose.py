@@ -124,7 +124,7 @@ def tasks_from_prose(lines: list[str]) -> list[RawTask]:
 
 def continues_field(block: _Block, line: str) -> bool:
     value = block.fields.get(block.last, "")
-    return not value or continues(value, line) or line[:1].isdigit() and len(line) < 30
+    return not value or continues(value, line) or (line[:1].isdigit() and len(line) < 30)
 
 
 def _heading(line: str) -> tuple[int, str, str] | None:
@@ -161,10 +161,11 @@ def _number(blocks: list[_Block]) -> list[RawTask]:
         if b.subtimes:
             times = [t.rsplit(":", 1)[-1] for t in b.subtimes]
         for k, when in enumerate(times):
+            label = b.subtimes[k].rsplit(":", 1)[0] if b.subtimes else ""
             tasks.append(
                 RawTask(
                     number=f"{number}.{k + 1}" if len(times) > 1 else number,
-                    title=title if len(times) == 1 else f"{title} ({b.subtimes[k].rsplit(':', 1)[0]})",
+                    title=title if len(times) == 1 else f"{title} ({label})",
                     lead_text=lead.rstrip(". "),
                     support_text=support.rstrip(". "),
                     when=when.strip().rstrip(".").strip(),

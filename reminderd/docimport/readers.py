@@ -90,8 +90,10 @@ def _read_docx(path: Path) -> list[Block]:
                 cells: list[str] = []
                 previous = None
                 for cell in row.cells:
-                    # a horizontally merged cell appears once per grid column: keep it once
+                    # a horizontally merged cell appears once per grid column: its text
+                    # belongs to the first column, the others are empty
                     if previous is not None and cell._tc is previous:
+                        cells.append("")
                         continue
                     previous = cell._tc
                     cells.append("\n".join(p.text for p in cell.paragraphs).strip())

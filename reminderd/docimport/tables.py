@@ -45,6 +45,10 @@ _END = re.compile(
     r"^(?:Nơi nhận|KT\.|TM\.|TL\.|Người ký|PHỤ LỤC|Phụ lục [IVX\d]+\b|Ghi chú\s*:)",
 )
 
+_ROMANS = frozenset(
+    re.findall(r"\S+", "I II III IV V VI VII VIII IX X XI XII XIII XIV XV XVI XVII XVIII XIX XX")
+)
+
 TimeTest = Callable[[str], bool]
 
 
@@ -86,11 +90,12 @@ def tasks_from_table(table: Table, is_time: TimeTest) -> list[RawTask]:
     tasks: list[RawTask] = []
     section = ""
     parent = ""
+    header = [fold(c) for c in rows[start - 1]]
     for row in rows[start:]:
         cells = [c.strip() for c in row]
         if all(_NUMBERING.match(c) or not c for c in cells):
             continue  # the column numbering row, or an empty one
-        if _is_header(header_roles(cells)):
+        if [fold(c) for c in cells] == header:
             continue  # the header repeated on the next page
         by_role: dict[str, str] = {}
         for role, cell in zip(roles, cells, strict=False):
@@ -122,6 +127,21 @@ def tasks_from_table(table: Table, is_time: TimeTest) -> list[RawTask]:
             )
         )
     return tasks
+
+
+def merge_tables(tables: list[Table]) -> list[Table]:
+    """A table continued on the next page (same columns, header repeated or not) as one."""
+    out: list[Table] = []
+    for table in tables:
+        if not table.rows:
+            continue
+        if out and len(table.rows[0]) == len(out[-1].rows[0]):
+            first = [fold(c) for c in table.rows[0]]
+            rows = table.rows[1:] if first == [fold(c) for c in out[-1].rows[0]] else table.rows
+            out[-1] = Table(out[-1].rows + rows)
+        else:
+            out.append(table)
+    return out
 
 
 def _number(section: str, parent: str, stt: str) -> str:
@@ -164,8 +184,8 @@ def _skip_column_numbers(lines: list[str], at: int) -> int:
 
 
 def _row_start(line: str) -> bool:
-    return bool(_ROMAN.match(line) and len(line) < 200 and line.split()[0].rstrip(".") != ""
-                and (len(line.split()) == 1 or line.split()[1][:1].isupper())
+    return bool((_ROMAN.match(line) and len(line) < 200 and line.split()[0].rstrip(".") != ""
+                and (len(line.split()) == 1 or line.split()[1][:1].isupper()))
                 or re.match(r"^\d{1,3}(?:\.\d{1,3})*\.?$", line))
 
 
@@ -186,8 +206,8 @@ def tasks_from_text_table(
             break
         if _STT.match(line) and i + 1 < len(lines) and fold(lines[i + 1]) in header_set:
             i += 1  # the header repeated on a new page
-            while i < len(lines) and (fold(lines[i]) in header_set or _NUMBERING.match(lines[i])
-                                      and not _next_number(lines[i], expected)):
+            while i < len(lines) and (fold(lines[i]) in header_set or (_NUMBERING.match(lines[i])
+                                      and not _next_number(lines[i], expected))):
                 i += 1
             i = _skip_column_numbers(lines, i)
             continue
@@ -234,17 +254,21 @@ def _next_number(line: str, expected: list[int]) -> bool:
 def _row_mark(line: str, expected: list[int]) -> tuple[str, str] | None:
     """The row number a line starts with, when it is the next one (or a new group)."""
     m = _ROMAN.match(line)
-    if m and (m[2] is None or (m[2][:1].isupper() and len(m[1]) > 0)):
-        if m[1] in ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII",
-                    "XIII", "XIV", "XV", "XVI", "XVII", "XVIII", "XIX", "XX"):
-            expected[0] = 0
-            return m[1], (m[2] or "").strip()
+    if m and (m[2] is None or m[2][:1].isupper()) and m[1] in _ROMANS:
+        expected.append(-1)  # a new group: its numbering may restart at 1
+        return m[1], (m[2] or "").strip()
     m = _ARABIC.match(line)
     if m:
         head = m[1].split(".")
         top = int(head[0])
-        if len(head) == 1 and top == expected[0] + 1 and (not m[2] or m[2][:1].isupper()):
+        step = top - expected[0]
+        if top == 1 and expected[-1] == -1:
+            step = 1
+        if len(head) == 1 and (1 <= step <= 3 or (not m[2] and 1 <= step <= 10)) and (
+            not m[2] or m[2][:1].isupper()
+        ):
             expected[0] = top
+            del expected[1:]
             return m[1], m[2].strip()
         if len(head) > 1 and top == expected[0] and (not m[2] or m[2][:1].isupper()):
             return m[1], m[2].strip()
