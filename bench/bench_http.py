@@ -1,4 +1,4 @@
-"""Feed serving speed: reminderd.web beside nginx serving the same bytes as static files.
+"""Feed serving speed: reminderd.server.web beside nginx serving the same bytes as static files.
 
 Usage: .venv/bin/python bench/bench_http.py [--duration 10] [--connections 50] [--threads 2]
             [--rounds 1] [--agencies 300] [--no-nginx] [--python-load] [--nginx PATH] [--wrk PATH]
@@ -7,10 +7,10 @@ It builds two feeds with reminderd's FeedBuilder from generated occurrences: one
 feed of ~50 KB and a whole calendar of ~2 MB (plus small feeds for the other agencies, so the
 token lookup has as many candidates as a real deployment). Then, in the same run:
 
-- reminderd: ``reminderd.publish`` + ``reminderd.web`` (publish + make_app + start_site) in a
-  subprocess on 127.0.0.1, serving the feeds from memory;
+- reminderd: ``reminderd.server.publish`` + ``reminderd.server.web`` (publish + make_app +
+  start_site) in a subprocess on 127.0.0.1, serving the feeds from memory;
 - nginx (when installed): a throwaway config in a temp folder on another loopback port,
-  serving the files that ``reminderd.publish.export`` wrote (``gzip_static on``, the .gz
+  serving the files that ``reminderd.server.publish.export`` wrote (``gzip_static on``, the .gz
   beside each file, as an operator would set it up);
 
 and loads each with ``wrk -t2 -c50 -d10s --latency`` (a bounded load, loopback only) for:
@@ -53,9 +53,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
-from reminderd.feed_tokens import FeedTokens
-from reminderd.feeds import FeedSet
-from reminderd.ics import FeedBuilder, FeedOptions
+from reminderd.feeds.build import FeedSet
+from reminderd.feeds.events import FeedOptions
+from reminderd.feeds.ics import FeedBuilder
+from reminderd.feeds.tokens import FeedTokens
 
 SECRET = b"bench-secret-not-for-production"
 NOW = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
@@ -146,8 +147,8 @@ def read_feedset(folder: Path) -> FeedSet:
 
 def serve(folder: Path) -> None:
     """The reminderd side (run in a subprocess): serve until stdin closes."""
-    from reminderd import web
-    from reminderd.publish import publish
+    from reminderd.server import web
+    from reminderd.server.publish import publish
 
     feedset = read_feedset(folder)
     tokens = FeedTokens(SECRET, feedset.agencies)
@@ -456,7 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                            "not installed (apt-get install nginx-light); reminderd alone, "
                            "no ratios"))
 
-    from reminderd.publish import export, publish
+    from reminderd.server.publish import export, publish
 
     started = time.perf_counter()
     feedset = make_feedset(args.agencies)

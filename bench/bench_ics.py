@@ -1,4 +1,4 @@
-"""Feed building speed: reminderd.ics beside a minimal string serializer and naive icalendar.
+"""Feed building speed: reminderd.feeds.ics beside a minimal string serializer and naive icalendar.
 
 Usage: .venv/bin/python bench/bench_ics.py [--sizes 1000,10000,100000] [--naive-max N]
 
@@ -32,7 +32,8 @@ from icalendar import Calendar, Event
 
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
-from reminderd.ics import FeedBuilder, FeedOptions, Revision, item_hash, revise
+from reminderd.feeds.events import FeedOptions, Revision, item_hash, revise
+from reminderd.feeds.ics import FeedBuilder
 
 KINDS = list(OccurrenceKind)
 TODAY = date(2025, 6, 1)

@@ -1,4 +1,4 @@
-"""Quick loader benchmark: plans_yaml.load_plans beside a bare CSafeLoader ``yaml.load``.
+"""Quick loader benchmark: plans.loader.load_plans beside a bare CSafeLoader ``yaml.load``.
 
     python bench/bench_loader_quick.py [N_TASKS]     (default 100000)
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from reminderd.plans_yaml import load_plans
+from reminderd.plans.loader import load_plans
 
 PHRASES = (
     "Quý II/{y}",
@@ -76,7 +76,7 @@ PEAK = """
 import json, resource, sys
 from pathlib import Path
 if sys.argv[2] == "load_plans":
-    from reminderd.plans_yaml import load_plans
+    from reminderd.plans.loader import load_plans
     load_plans(Path(sys.argv[1]))
 else:
     import yaml

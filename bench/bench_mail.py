@@ -61,8 +61,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiosmtplib
 
-from reminderd.mail_setup import build_mailer
-from reminderd.mailer import Digest, build_message, message_id_for
+from reminderd.mail.message import build_message, message_id_for
+from reminderd.mail.setup import build_mailer
+from reminderd.mail.view import Digest
 from reminderd.sendpass import PassReport, current_reminders, run_pass
 from reminderd.store import DeliveryStore, open_store
 from reminderd.workspace import Workspace, load_workspace

@@ -16,15 +16,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from reminderd.agency_refs import resolve_agency
 from reminderd.config import DEFAULT_CONFIG
 from reminderd.core.errors import TimeExprError
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrences import unscheduled
 from reminderd.core.timeexpr import describe, parse_date, parse_time
-from reminderd.feeds import Feeds, size_warnings
-from reminderd.mail_setup import MailSetupError, build_mailer
-from reminderd.mailer import TemplateProblem, check_templates
+from reminderd.feeds.build import Feeds, size_warnings
+from reminderd.mail.render import TemplateProblem, check_templates
+from reminderd.mail.setup import MailSetupError, build_mailer
+from reminderd.plans.agencies import resolve_agency
 from reminderd.sendpass import describe_dry_run, run_pass
 from reminderd.store import open_store
 from reminderd.store.base import DeliveryStore, Status, StoreError
@@ -312,7 +312,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 # --- run -------------------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from reminderd.daemon import run_daemon, setup_logging
+    from reminderd.server.daemon import run_daemon, setup_logging
 
     clock_start = None
     if args.clock_start:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
@@ -21,7 +21,6 @@ import yaml
 
 from reminderd.core.errors import Problem
 from reminderd.core.timeexpr import parse_date
-from reminderd.feed_tokens import parse_rotation
 
 MAX_CONFIG_BYTES = 1024 * 1024
 DEFAULT_CONFIG = Path("config/reminderd.yaml")
@@ -97,6 +96,17 @@ def _store_url(raw: str) -> str:
 
 def _day(raw: str) -> date:
     return parse_date(raw)  # TimeExprError is a ValueError: its message says what to write
+
+
+def parse_rotation(entries: Iterable[str]) -> dict[str, int]:
+    """["vhttdl=2"] -> {"vhttdl": 2}; ValueError says what to write."""
+    versions: dict[str, int] = {}
+    for entry in entries:
+        agency, sep, number = entry.partition("=")
+        if not sep or not number.isdigit() or not agency.strip():
+            raise ValueError("write AGENCY_ID=N, e.g. vhttdl=2")
+        versions[agency.strip()] = int(number)
+    return versions
 
 
 def _rotation(raw: str) -> str:

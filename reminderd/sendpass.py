@@ -14,21 +14,23 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from reminderd.core.model import Agency
-from reminderd.core.occurrence import Occurrence
 from reminderd.core.reminders import Reminder, ReminderKind
-from reminderd.mail_transport import (
+from reminderd.mail.message import build_message, message_id_for
+from reminderd.mail.render import TemplateProblem
+from reminderd.mail.setup import Mailer
+from reminderd.mail.transport import (
     PermanentSendError,
     TransientSendError,
     Transport,
     UncertainSendError,
 )
-from reminderd.mailer import Digest, Renderer, TemplateProblem, build_message, message_id_for
+from reminderd.mail.view import Digest
 from reminderd.store.base import Claim, Delivery, DeliveryStore, Planned, Status
 from reminderd.workspace import Workspace
 
@@ -47,18 +49,6 @@ class StopFlag(Protocol):
 MATERIALISE_AHEAD = timedelta(days=400)
 OCCURRENCES_BEHIND = timedelta(days=200)  # escalations come up to ~120 working days late
 MAX_BACKOFF = timedelta(hours=6)
-
-
-@dataclass
-class Mailer:
-    """What a pass needs to turn reminders into sent mail."""
-
-    renderer: Renderer
-    transport: Callable[[], Transport]
-    sender: str
-    domain: str  # for Message-IDs
-    feed_url: Callable[[str], str]  # agency id -> its feed link
-    attachment: Callable[[str, Sequence[Occurrence], datetime], bytes]  # agency, items -> .ics
 
 
 @dataclass

@@ -19,7 +19,7 @@ from reminderd.core.reminders import Policy, Reminder
 from reminderd.core.reminders import plan as plan_reminders
 from reminderd.core.workdays import WorkCalendar
 from reminderd.holidays_vn import build_calendar
-from reminderd.plans_yaml import PlansError, load_plans
+from reminderd.plans.loader import PlansError, load_plans
 
 
 class LoadError(Exception):

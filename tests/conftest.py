@@ -9,11 +9,24 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
 POSTGRES_DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+_POSTGRES_FIXTURES = {"postgres_url", "postgres_schema_url"}
+_RELIABILITY = Path(__file__).parent / "reliability"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers that follow from where a test is or what it uses (the others are written on
+    the tests): the fault suite in reliability/ is slow; the postgres fixtures mean postgres."""
+    for item in items:
+        if _RELIABILITY in item.path.parents:
+            item.add_marker(pytest.mark.slow)
+        if _POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
 
 
 def _postgres_unusable(reason: str) -> None:

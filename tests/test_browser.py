@@ -16,7 +16,9 @@ import pytest
 from daemon_proc import SECRET, Daemon
 from smtp_server import ThreadedSmtpServer
 
-from reminderd.feed_tokens import FeedTokens
+from reminderd.feeds.tokens import FeedTokens
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 

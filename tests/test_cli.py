@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reminderd.cli import main
-from reminderd.plans_yaml import load_plans_text
+from reminderd.plans.loader import load_plans_text
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = str(ROOT / "config" / "reminderd.yaml")

@@ -10,7 +10,7 @@ import pytest
 from daemon_proc import SECRET, Daemon, wait_for
 from smtp_server import ThreadedSmtpServer
 
-from reminderd.feed_tokens import FeedTokens
+from reminderd.feeds.tokens import FeedTokens
 
 PLANS = """\
 agencies:
@@ -54,6 +54,7 @@ def daemon(tmp_path: Path, smtp: ThreadedSmtpServer) -> Iterator[Daemon]:
     d.kill()
 
 
+@pytest.mark.slow
 def test_feeds_tokens_reload_mail_and_restart(daemon: Daemon, smtp: ThreadedSmtpServer) -> None:
     daemon.start()
     started = time.monotonic()

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrence import OccurrenceKind as K
-from reminderd.ics import FeedBuilder, FeedOptions, Revision, fold, item_hash, revise, size_warning
+from reminderd.feeds.events import FeedOptions, Revision, fold, item_hash, revise
+from reminderd.feeds.ics import FeedBuilder, size_warning
 
 TODAY = date(2024, 7, 1)
 HOLIDAYS = {date(2024, 9, 2), date(2030, 2, 4), date(2030, 2, 5)}

@@ -10,7 +10,7 @@ import icalendar
 import pytest
 
 from reminderd.cli import main
-from reminderd.feeds import Feeds
+from reminderd.feeds.build import Feeds
 from reminderd.workspace import load_workspace
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -112,7 +112,7 @@ FEEDS: dict[str, dict[str, Any]] = {
     "spans+contacts": {"show_spans": True, "include_contacts": True},
     **{f"agency:{a}": {"agency": a} for a in AGENCIES},
 }
-CONSUMERS = ["recurring_ical_events", "vobject", "ical.js"]
+CONSUMERS = ["recurring_ical_events", "vobject", pytest.param("ical.js", marks=pytest.mark.node)]
 
 
 def expected_events(name: str) -> list[tuple[str, date, date]]:
@@ -159,10 +159,12 @@ def test_other_consumers_agree_with_icalendar(name: str, consumer: str, tmp_path
     assert sorted(seen) == sorted(via_icalendar(feed))
 
 
+@pytest.mark.node  # consume() includes ical.js
 def test_empty_feed_is_accepted_by_every_consumer(tmp_path: Path) -> None:
     assert consume(build([]), tmp_path) == []
 
 
+@pytest.mark.node
 def test_icaljs_reads_the_calendar_name(tmp_path: Path) -> None:
     reason = node_available()
     if reason is not None:
@@ -172,9 +174,12 @@ def test_icaljs_reads_the_calendar_name(tmp_path: Path) -> None:
     assert len(events) == sum(1 for o in SAMPLE if "svh" in o.lead or "svh" in o.support)
 
 
+@pytest.mark.node
+@pytest.mark.slow
 def test_bundled_plans_feeds_whole_and_per_agency(tmp_path: Path) -> None:
     """Every feed the bundled plans.yaml gives, through every consumer; the seeds' key dates."""
-    from reminderd.ics import FeedBuilder, FeedOptions
+    from reminderd.feeds.events import FeedOptions
+    from reminderd.feeds.ics import FeedBuilder
     from reminderd.workspace import load_workspace
 
     root = Path(__file__).resolve().parents[1]

@@ -26,7 +26,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from smtp_server import Recorder, free_port, smtp_server
 
-from reminderd.mail_transport import (
+from reminderd.mail.message import RenderedMail, build_message, message_id_for
+from reminderd.mail.transport import (
     MaildirTransport,
     PermanentSendError,
     SendResult,
@@ -37,7 +38,6 @@ from reminderd.mail_transport import (
     UncertainSendError,
     smtp_payload,
 )
-from reminderd.mailer import RenderedMail, build_message, message_id_for
 
 SENDER = "lich@songoaivu.example"
 DATE = datetime(2026, 6, 10, 1, 0, tzinfo=UTC)

@@ -28,18 +28,11 @@ from reminderd.core.occurrence import Occurrence, OccurrenceKind
 from reminderd.core.reminders import Policy, Reminder, ReminderKind, Role, plan
 from reminderd.core.workdays import WorkCalendar
 from reminderd.holidays_vn import build_calendar
-from reminderd.mail_samples import AGENCY, FEED, NAMES, NOW, sample_digests, sample_reminders
-from reminderd.mail_view import days_text, vn_date, webcal
-from reminderd.mailer import (
-    Digest,
-    RenderedMail,
-    Renderer,
-    TemplateProblem,
-    build_message,
-    check_templates,
-    envelope_address,
-    message_id_for,
-)
+from reminderd.mail.message import RenderedMail, build_message, envelope_address, message_id_for
+from reminderd.mail.render import Renderer, TemplateProblem, check_templates
+from reminderd.mail.samples import AGENCY, FEED, NAMES, NOW, sample_digests, sample_reminders
+from reminderd.mail.view import Digest
+from reminderd.wording import days_text, vn_date, webcal
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "mail"
 SENDER = "Sở Ngoại vụ <lich@songoaivu.example>"
@@ -483,9 +476,10 @@ def test_compat32_mime_equivalent(renderer: Renderer) -> None:
     assert shape(ours) == shape(theirs)
 
 
-# --- the subject trap (RFC 2047, traps.md) ---------------------------------------------
+# --- the subject trap (RFC 2047, docs/traps.md) ----------------------------------------
 
 
+@pytest.mark.slow
 def test_thousand_vietnamese_subjects_survive() -> None:
     subjects = vietnamese_subjects(1000)
     assert min(map(len, subjects)) >= 20 and max(map(len, subjects)) <= 200
@@ -503,6 +497,7 @@ def test_thousand_vietnamese_subjects_survive() -> None:
     assert damaged == []
 
 
+@pytest.mark.slow
 def test_the_trap_is_real_on_this_interpreter() -> None:
     """The generated subjects do catch the bug: EmailMessage(policy=SMTP) loses spaces."""
     damaged = 0
@@ -593,7 +588,7 @@ def test_message_id_is_deterministic() -> None:
 @given(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=400),
        st.integers(20, 78))
 def test_encoded_words_fold_within_78_and_keep_whole_characters(text: str, room: int) -> None:
-    from reminderd.mailer import encoded_words
+    from reminderd.mail.message import encoded_words
 
     folded = encoded_words(text, first_line_room=room)
     lines = folded.split("\r\n")

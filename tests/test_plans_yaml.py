@@ -17,11 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reminderd import plans_schema, plans_yaml
 from reminderd.core.model import Agency, Agreement, Occasion, OccasionKind, Plan, Plans, Task
 from reminderd.core.timeexpr import parse_time
 from reminderd.core.timing import Kind
-from reminderd.plans_yaml import PlansError, load_plans, load_plans_text
+from reminderd.plans import loader as plans_yaml
+from reminderd.plans import schema as plans_schema
+from reminderd.plans.loader import PlansError, load_plans, load_plans_text
 
 # 9 lines: documents below start their own sections on line 10.
 AGENCIES = """\

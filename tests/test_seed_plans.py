@@ -1,7 +1,7 @@
 """The bundled plans.yaml encodes the five seed documents faithfully (issue 2, item 8).
 
 Two layers: checks on the raw YAML (always run), and checks on the model built by
-``reminderd.plans_yaml.load_plans`` (the loader must accept the file with no problem).
+``reminderd.plans.loader.load_plans`` (the loader must accept the file with no problem).
 """
 
 from __future__ import annotations
@@ -346,7 +346,7 @@ def test_raw_no_header_injection_material(raw: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def plans() -> Any:
-    from reminderd.plans_yaml import PlansError, load_plans
+    from reminderd.plans.loader import PlansError, load_plans
 
     try:
         return load_plans(PLANS_FILE)
@@ -465,7 +465,7 @@ def test_agency_directory(plans: Any) -> None:
 
 
 def test_document_spellings_resolve(plans: Any) -> None:
-    from reminderd.agency_refs import resolve_agency
+    from reminderd.plans.agencies import resolve_agency
 
     for spelling, agency_id in ALIASES.items():
         assert resolve_agency(plans, spelling) == agency_id, spelling

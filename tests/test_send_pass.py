@@ -31,8 +31,8 @@ import pytest
 from smtp_server import Recorder, ThreadedSmtpServer, free_port
 
 from reminderd.cli import main
-from reminderd.mail_setup import build_mailer
-from reminderd.mailer import message_id_for
+from reminderd.mail.message import message_id_for
+from reminderd.mail.setup import build_mailer
 from reminderd.sendpass import SKIP_UNPLANNED, PassReport, run_pass
 from reminderd.store import Delivery, DeliveryStore, Status, open_store
 from reminderd.workspace import load_workspace

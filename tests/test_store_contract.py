@@ -72,7 +72,7 @@ def raw(url: str, query: str) -> list[tuple[Any, ...]]:
         return cur.fetchall() if cur.description else []
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'var' / 'reminderd.db'}"

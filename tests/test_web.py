@@ -24,12 +24,11 @@ from typing import Any
 import pytest
 from aiohttp import web as aioweb
 
-from reminderd import web
-from reminderd.feed_tokens import FeedTokens
-from reminderd.feeds import Feeds, FeedSet
-from reminderd.mail_setup import feed_tokens
-from reminderd.publish import Published, TokenIndex, export, publish
-from reminderd.status import LastPass, status_info
+from reminderd.feeds.build import Feeds, FeedSet
+from reminderd.feeds.tokens import FeedTokens, feed_tokens
+from reminderd.server import web
+from reminderd.server.publish import Published, TokenIndex, export, publish
+from reminderd.server.status import LastPass, status_info
 from reminderd.store import Planned, open_store
 from reminderd.workspace import Workspace, load_workspace
 

@@ -35,7 +35,12 @@ def expand(rule: Recurrence, start: date, end: date, *, limit: int = 10_000) -> 
     result: list[date] = []
     if start > end:
         return result
-    candidates = _lunar(rule, start, end) if rule.lunar else _solar(rule, start, end)
+    if rule.lunar:
+        candidates = _lunar(rule, start, end)
+    elif rule.dates:
+        candidates = _pairs(rule, start, end)
+    else:
+        candidates = _solar(rule, start, end)
     for d in candidates:
         if start <= d <= end:
             if len(result) == limit:
@@ -62,6 +67,8 @@ def period_label(rule: Recurrence, d: date) -> str:
 
 
 def _one_per_year(rule: Recurrence) -> bool:
+    if rule.dates:
+        return len(rule.dates) <= 1
     if rule.freq == "yearly":
         return len(rule.months) <= 1
     return len(rule.months) == 1 or rule.interval % 12 == 0
@@ -80,6 +87,12 @@ def _validate(rule: Recurrence) -> None:
         raise ValueError(f"recurrence day {rule.day} is not a day of a month")
     if any(not 1 <= m <= 12 for m in rule.months):
         raise ValueError(f"recurrence months {rule.months} must be 1-12")
+    if rule.dates:
+        if rule.freq != "yearly" or rule.lunar or rule.interval != 1:
+            raise ValueError("several dates a year make a plain yearly rule")
+        if any(not 1 <= m <= 12 or not -31 <= d <= 31 or d == 0 for m, d in rule.dates):
+            raise ValueError(f"recurrence dates {rule.dates} must be (month 1-12, day)")
+        return
     if rule.lunar:
         if rule.freq != "yearly":
             raise ValueError("lunar recurrences are yearly")
@@ -114,6 +127,18 @@ def _solar(rule: Recurrence, start: date, end: date) -> Iterator[date]:
         actual = day if day > 0 else length + day + 1
         if 1 <= actual <= length:  # RFC 5545: a day the month lacks is skipped
             yield date(year, month, actual)
+
+
+def _pairs(rule: Recurrence, start: date, end: date) -> Iterator[date]:
+    """Yearly on several (month, day) pairs ("15/6 và 20/12 hằng năm"), in date order."""
+    for year in range(start.year, end.year + 1):
+        days = []
+        for month, day in rule.dates:
+            length = calendar.monthrange(year, month)[1]
+            actual = day if day > 0 else length + day + 1
+            if 1 <= actual <= length:
+                days.append(date(year, month, actual))
+        yield from sorted(days)
 
 
 def _lunar(rule: Recurrence, start: date, end: date) -> Iterator[date]:

@@ -126,15 +126,9 @@ _DAY_RX = re.compile(
     rf"(?P<leap> nhuận)?(?P<al>{_AL})?(?:(?:/| năm )(?P<y2>[0-9]{{4}}))?(?P<al2>{_AL})?"
 )
 _ISO_RX = re.compile(r"(?:ngày )?(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})")
-_FESTIVALS = {  # lunar (month, day)
-    "tết nguyên đán": (1, 1), "tết cổ truyền": (1, 1), "tết âm lịch": (1, 1), "tết ta": (1, 1),
-    "tết": (1, 1), "xuân": (1, 1), "tết nguyên tiêu": (1, 15), "giỗ tổ hùng vương": (3, 10),
-    "giỗ tổ": (3, 10), "tết đoan ngọ": (5, 5), "tết trung thu": (8, 15), "trung thu": (8, 15),
-}  # fmt: skip
-_FESTIVAL_RX = re.compile(
-    r"(?:lễ |ngày |dịp )?(?P<f>" + "|".join(sorted(_FESTIVALS, key=len, reverse=True)) + ")"
-    r"(?: (?:năm )?(?P<y>[0-9]{4}))?"
-)
+# "Xuân 2025" is Tết of 2025; "Xuân" alone is a season. Every other named day ("Tết Nguyên
+# Đán", "Quốc khánh Lào") is rewritten to its date before parsing (``nameddays``).
+_FESTIVAL_RX = re.compile(r"(?:lễ |ngày |dịp )?xuân (?:năm )?(?P<y>[0-9]{4})")
 
 
 def parse_day(s: str, year: int | None = None) -> Day | None:
@@ -178,12 +172,9 @@ def parse_iso(s: str, year: int | None = None) -> Day | None:
 
 
 def parse_festival(s: str, year: int | None = None) -> Day | None:
-    """"Tết Nguyên Đán (2025)", "Tết Trung thu", "Giỗ Tổ Hùng Vương": lunar days."""
+    """"Xuân 2025": Tết (lunar 1/1) of that year."""
     m = _FESTIVAL_RX.fullmatch(s)
-    if m is None or (m["f"] == "xuân" and not m["y"]):  # "Xuân" alone is a season
-        return None
-    month, day = _FESTIVALS[m["f"]]
-    return Day(day, month, year_of(m["y"]) if m["y"] else None, lunar=True)
+    return None if m is None else Day(1, 1, year_of(m["y"]), lunar=True)
 
 
 # --- periods -------------------------------------------------------------------------------
@@ -206,6 +197,15 @@ _HALF_RX = re.compile(
 _PART_RX = re.compile(
     r"(?P<p>thượng tuần|trung tuần|hạ tuần|nửa đầu|nửa cuối|đầu|giữa|cuối) "
     r"(?P<rest>tháng .+|[0-9]{1,2}[/.-][0-9]{4})"
+)
+_WEEK_RX = re.compile(
+    r"tuần (?P<w>đầu(?: tiên)?|cuối(?: cùng)?|thứ (?:nhất|hai|ba|tư|1|2|3|4)|[1-4]) "
+    r"(?:của )?(?P<rest>tháng .+|[0-9]{1,2}[/.-][0-9]{4})"
+)
+_WEEKS = {"nhất": 1, "1": 1, "hai": 2, "2": 2, "ba": 3, "3": 3, "tư": 4, "4": 4}
+_QUARTER_PART_RX = re.compile(r"(?P<p>đầu|giữa|cuối) (?P<rest>quý .+)")
+_QUARTER_MONTH_RX = re.compile(
+    r"tháng (?P<p>đầu|giữa|cuối|thứ (?:nhất|hai|ba|1|2|3)) (?:của )?(?P<rest>quý .+)"
 )
 _YEAR_PART_RX = re.compile(r"(?P<p>đầu|giữa|cuối) năm(?:[ /](?P<y>[0-9]{4}))?")
 _YEAR_RX = re.compile(r"(?:năm )?(?P<y>[0-9]{4})")
@@ -291,6 +291,44 @@ def parse_part_of_month(s: str, year: int | None = None) -> Span | None:
     return Span(start + timedelta(first), end if last is None else start + timedelta(last), "part")
 
 
+def parse_week_of_month(s: str, year: int | None = None) -> Span | None:
+    """"tuần đầu tháng 9/2025" 01-07/09, "tuần thứ hai" 08-14, "tuần cuối" the last 7 days.
+
+    Decision: a week of a month is counted in days from the month's start (Civil Code Art.
+    146(1): a week is seven days), not by calendar weeks, which would start in the month
+    before; "tuần cuối" is the month's last seven days.
+    """
+    m = _WEEK_RX.fullmatch(s)
+    if m is None or (month := parse_month(m["rest"], year)) is None or month.unit != "month":
+        return None
+    w = m["w"]
+    if w.startswith("cuối"):
+        return Span(month.end - timedelta(6), month.end, "week")
+    n = 1 if w.startswith("đầu") else _WEEKS[w.split()[-1]]
+    start = month.start + timedelta(7 * (n - 1))
+    return Span(start, start + timedelta(6), "week")
+
+
+def parse_part_of_quarter(s: str, year: int | None = None) -> Span | None:
+    """"đầu quý III/2025" 01/07, "giữa quý" the 15th of its middle month, "cuối quý" its last
+    day (Civil Code Art. 146 for months and years, applied to the quarter); "tháng cuối quý
+    III/2025" is that month (a window)."""
+    m = _QUARTER_MONTH_RX.fullmatch(s)
+    if m is not None and (q := parse_quarter(m["rest"], year)) is not None:
+        if q.start.month + 2 != q.end.month:
+            raise Bad("name one quarter for its month", "write e.g. tháng cuối quý III/2025")
+        which = m["p"].split()[-1]
+        offset = {"đầu": 0, "nhất": 0, "1": 0, "giữa": 1, "hai": 1, "2": 1}.get(which, 2)
+        return month_span(q.start.year, q.start.month + offset)
+    m = _QUARTER_PART_RX.fullmatch(s)
+    if m is None or (q := parse_quarter(m["rest"], year)) is None:
+        return None
+    if q.start.month + 2 != q.end.month:
+        raise Bad(f"'{m['p']} quý' needs one quarter", "write e.g. cuối quý III/2025")
+    day = {"đầu": q.start, "giữa": date(q.start.year, q.start.month + 1, 15), "cuối": q.end}
+    return Span(day[m["p"]], day[m["p"]], "day", point=True)
+
+
 def parse_part_of_year(s: str, year: int | None = None) -> Span | None:
     """Civil Code Art. 146: "đầu năm" 01/01, "giữa năm" 30/06, "cuối năm" 31/12 (days)."""
     m = _YEAR_PART_RX.fullmatch(s)
@@ -312,9 +350,12 @@ def parse_year(s: str, year: int | None = None) -> Span | None:
 
 _PARSERS = (
     parse_day, parse_month, parse_quarter, parse_year, parse_half,
-    parse_part_of_month, parse_part_of_year, parse_iso, parse_festival,
+    parse_part_of_month, parse_part_of_year, parse_iso, parse_festival, parse_week_of_month,
+    parse_part_of_quarter,
 )  # fmt: skip
-_FILLER = re.compile(r"(?:trong (?:cả |suốt )?|vào |suốt |cả )")
+_FILLER = re.compile(
+    r"(?:(?:nhân |vào |trong )?dịp |trong (?:cả |suốt |thời gian )?|vào |suốt |cả )"
+)
 
 
 def parse_period(s: str, year: int | None) -> Period | None:

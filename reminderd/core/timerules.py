@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 
 from reminderd.core.timeperiod import (
@@ -20,6 +21,7 @@ from reminderd.core.timeperiod import (
     Period,
     Span,
     as_span,
+    check_day,
     context_year,
     parse_day,
     parse_period,
@@ -28,7 +30,7 @@ from reminderd.core.timeperiod import (
     year_of,
 )
 from reminderd.core.timing import Kind, Recurrence, Relative, Timing
-from reminderd.core.vnwords import number
+from reminderd.core.vnwords import days_in_month, number
 
 __all__ = ["read", "yearly_rule"]
 
@@ -49,12 +51,21 @@ def _rule(pattern: str) -> Callable[[Rule], Rule]:
     return register
 
 
-def _relative(n: str, unit: str, anchor: str, text: str) -> Timing:
+def _relative(n: str, unit: str, anchor: str, text: str, year: int | None = None) -> Timing:
+    """A period from an anchor: counted when the anchor is a written date ("kể từ ngày
+    01/7/2025"), else unscheduled with the reason (the item must say when it starts)."""
     amount = number(n) * (7 if unit == "tuần" else 1)  # a week is 7 days
     if amount < 1:
         raise Bad("a period must be at least one day, month or year long")
-    rel = Relative(amount, _UNITS[unit], _ANCHORS.get(anchor, anchor))  # unknown: as written
-    return Timing(Kind.DEADLINE, text, relative=rel)
+    written = anchor.removeprefix("ngày ")
+    day = parse_day(written, year) if written[:1].isdigit() else None
+    start = resolve(day, year) if day is not None else None
+    rel = Relative(amount, _UNITS[unit], _ANCHORS.get(anchor, anchor), start)  # as written
+    if start is not None:
+        return Timing(Kind.DEADLINE, text, relative=rel)
+    what = f"'{anchor}'" if anchor else "a day the phrase does not write"
+    reason = f"counted from {what}, which has no date here: write the start date"
+    return Timing(Kind.UNSCHEDULED, text, relative=rel, reason=reason)
 
 
 @_rule(
@@ -63,7 +74,7 @@ def _relative(n: str, unit: str, anchor: str, text: str) -> Timing:
 )
 def _valid_from(m: re.Match[str], year: int | None, text: str) -> Timing:
     """"có hiệu lực kể từ ngày ký và có giá trị trong vòng 5 năm" (as seed 004 writes it)."""
-    return _relative(m["n"], m["u"], m["a"], text)
+    return _relative(m["n"], m["u"], m["a"], text, year)
 
 
 @_rule(
@@ -75,7 +86,7 @@ def _within_of(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     start of validity ("hiệu lực"); a bare "trong vòng 3 tháng" from the item's anchor ("")."""
     if not (m["v"] or m["w"] or m["a"]):
         return None  # "15 ngày" alone says nothing about when
-    return _relative(m["n"], m["u"], m["a"] or ("hiệu lực" if m["v"] else ""), text)
+    return _relative(m["n"], m["u"], m["a"] or ("hiệu lực" if m["v"] else ""), text, year)
 
 
 def _recurring(text: str, rule: Recurrence, since: int | None = None) -> Timing:
@@ -91,13 +102,19 @@ def _every_months(n: int, text: str) -> Timing:
     return _recurring(text, Recurrence("yearly", day=-1, months=tuple(range(n, 13, n))))
 
 
-@_rule(r"(?:định kỳ )?hằng (?P<p>năm|quý|tháng|tuần|ngày)")
-def _every(m: re.Match[str], year: int | None, text: str) -> Timing:
-    """hằng năm: at year end; hằng quý: at quarter ends; hằng tháng: at month ends. With a
-    plan year the rule is not bounded here: the caller bounds it."""
+@_rule(
+    rf"(?:định kỳ )?(?:hằng (?P<p>năm|quý|tháng|tuần|ngày)|(?P<n>{COUNT}) (?P<u>tháng|năm))"
+)
+def _every(m: re.Match[str], year: int | None, text: str) -> Timing | None:
+    """A cadence with no day ("hằng năm", "định kỳ 6 tháng"): never a day made up (it used
+    to become 31/12 or the month's end); unscheduled, with what to write."""
     if m["p"] in ("tuần", "ngày"):
         raise Bad(f"'hằng {m['p']}' repeats too often for reminders", "use hằng tháng or hằng quý")
-    return _every_months({"năm": 12, "quý": 3, "tháng": 1}[m["p"]], text)
+    if m["n"] is not None and not m[0].startswith("định kỳ"):
+        return None  # "6 tháng" alone is a length, read by other rules or refused
+    reason = (f"'{m[0]}' says how often, not on which day: write the day, e.g. "
+              "'trước ngày 15/12 hằng năm' or 'ngày 20 hằng tháng'")
+    return Timing(Kind.UNSCHEDULED, text, reason=reason)
 
 
 # A repeating due day: "trước ngày 20 hằng tháng" is exclusive (the 19th), "chậm nhất ngày
@@ -108,16 +125,15 @@ _DUE = (
 )
 
 
-@_rule(rf"{_DUE}ngày (?P<d>{DAYNUM}) hằng tháng")
+@_rule(rf"{_DUE}ngày (?:mùng )?(?P<d>{DAYNUM}),? hằng tháng")
 def _monthly_on(m: re.Match[str], year: int | None, text: str) -> Timing:
-    day = number(m["d"])
-    # Decision: days 29-31 are missing from some months and RFC 5545 skips those months
-    # silently; ask for the last day ("hằng tháng") or a day that every month has.
-    if not 1 <= day <= 28:
-        raise Bad(f"day {day} is missing from some months", "use 1-28, or 'hằng tháng' (last day)")
-    if m["before"]:
-        day = day - 1 or -1  # before the 1st: the last day of the month before
-    return _recurring(text, Recurrence("monthly", day=day))
+    return _recurring(text, Recurrence("monthly", day=_due_day(number(m["d"]), bool(m["before"]))))
+
+
+@_rule(r"(?:vào )?(?:ngày )?(?:cuối (?:mỗi |cùng của )?tháng,? hằng tháng|cuối mỗi tháng)")
+def _month_ends(m: re.Match[str], year: int | None, text: str) -> Timing:
+    """"cuối tháng, hằng tháng": the last day of every month (Civil Code Art. 146)."""
+    return _recurring(text, Recurrence("monthly", day=-1))
 
 
 @_rule(rf"(?:định kỳ )?(?P<n>{COUNT}) tháng(?:,| và) hằng năm")
@@ -137,11 +153,78 @@ def _periodic(m: re.Match[str], year: int | None, text: str) -> Timing:
     return _recurring(text, Recurrence("yearly", day=0, interval=n))
 
 
+_LIST = re.compile(r", (?:và )?| và ")
+# A period of every year, as the months it covers: "tháng 3", "quý I", "6 tháng đầu năm".
+_YEARLY_PERIOD = re.compile(
+    r"(?:trong |vào )?(?:(?:tháng (?P<m>[0-9]{1,2}))|quý (?P<q>[ivx]+|[1-4])"
+    r"|(?P<h>6|sáu) tháng (?P<w>đầu|cuối) năm)"
+)
+_ROMAN_Q = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+_ANY_YEAR = 2001  # a common year: a period read in it says which months and days it covers
+
+
+def _yearly_part(p: str) -> tuple[int, int, int, int] | None:
+    """(first month, first day, last month, last day) of one part of a yearly list: a day
+    ("15/6"), a month, a quarter, a week of a month, a part of a quarter. Day -1 is a
+    month's last day. Lunar days and parts with their own year are not yearly parts."""
+    d = parse_day(p)
+    if d is not None:
+        if d.lunar or d.year is not None:
+            return None
+        return d.month, d.day, d.month, d.day
+    if re.search(r"[0-9]{4}", p):
+        return None
+    sp = _span(p, _ANY_YEAR)
+    if sp is None or sp.start.year != _ANY_YEAR or sp.end.year != _ANY_YEAR:
+        return None
+
+    def day(x: date) -> int:
+        return -1 if (x + timedelta(1)).month != x.month else x.day
+
+    return sp.start.month, sp.start.day, sp.end.month, day(sp.end)
+
+
+def _yearly_list(p: str, before: bool, text: str) -> Timing | None:
+    """"15/6 và 15/12", "tháng 3", "Quý I", "tháng 6 và tháng 12" of every year: each
+    part's last day (its first day, less one, after "trước")."""
+    parts = [_yearly_part(x) for x in _LIST.split(p)]
+    if not parts or any(x is None for x in parts):
+        return None
+    pairs: list[tuple[int, int]] = []
+    for first, first_day, last, last_day in (x for x in parts if x is not None):
+        if not before:
+            pairs.append((last, last_day))
+        elif first_day > 1:
+            pairs.append((first, first_day - 1))
+        else:  # before a month's first day: the month before's last day
+            pairs.append((first - 1 or 12, -1))
+    return _from_pairs(pairs, text)
+
+
+def _from_pairs(pairs: list[tuple[int, int]], text: str) -> Timing:
+    pairs.sort(key=lambda md: (md[0], md[1] if md[1] > 0 else 32))
+    if len(set(pairs)) != len(pairs):
+        raise Bad("the same day is listed twice")
+    days = {d for _, d in pairs}
+    if len(days) == 1:
+        return _recurring(text, Recurrence("yearly", days.pop(), tuple(m for m, _ in pairs)))
+    return _recurring(text, Recurrence("yearly", pairs[0][1], dates=tuple(pairs)))
+
+
 @_rule(rf"{_DUE}(?P<p>.+?),? hằng năm")
-def _yearly_on(m: re.Match[str], year: int | None, text: str) -> Timing:
-    """"15/8 hằng năm", "10/3 âm lịch hằng năm"; a written year becomes the anchor."""
+def _yearly_on(m: re.Match[str], year: int | None, text: str) -> Timing | None:
+    """"15/8 hằng năm", "10/3 âm lịch hằng năm" (a written year becomes the anchor);
+    "15/6 và 15/12 hằng năm", "trong tháng 3 hằng năm", "Quý I hằng năm" (windows: their
+    last day is the deadline)."""
     d = parse_yearly_day(m["p"])
-    if d is None:
+    if d is None or (d.year is None and not d.lunar and _LIST.search(m["p"])):
+        listed = _yearly_list(m["p"], bool(m["before"]), text)
+        if listed is not None:
+            return listed
+        if re.search(r" và | hoặc |, |; ", m["p"]):
+            return None  # several clauses: read one by one (timeexpr)
         raise Bad("'hằng năm' needs a day and month before it", "write e.g. 15/8 hằng năm")
     anchor = resolve(d, None) if d.year is not None else None
     if not m["before"]:
@@ -152,6 +235,137 @@ def _yearly_on(m: re.Match[str], year: int | None, text: str) -> Timing:
     if d.lunar:  # a leap month may come before: not guessed
         raise Bad("the day before a lunar month's first day is not fixed", "write that day itself")
     return _recurring(text, Recurrence("yearly", -1, (d.month - 1 or 12,), anchor=before))
+
+
+# --- reporting periods (Nghị định 09/2019/NĐ-CP, Art. 12; docs/cach-ghi-thoi-gian.md) -------
+# A due day named by its place in the reporting cycle: "ngày 20 của tháng cuối quý" (the
+# quarter's last month), "ngày 15 của tháng sau" (the month after the reporting month, so
+# every month), "ngày 15/12 của năm báo cáo".
+_QUARTER_MONTHS = {
+    "đầu": (1, 4, 7, 10), "nhất": (1, 4, 7, 10), "1": (1, 4, 7, 10), "tiên": (1, 4, 7, 10),
+    "giữa": (2, 5, 8, 11), "hai": (2, 5, 8, 11), "2": (2, 5, 8, 11),
+    "cuối": (3, 6, 9, 12), "ba": (3, 6, 9, 12), "3": (3, 6, 9, 12), "cùng": (3, 6, 9, 12),
+}  # fmt: skip
+_IN_QUARTER = re.compile(
+    r"(?:của )?tháng (?P<w>đầu tiên|đầu|giữa|cuối cùng|cuối|thứ (?:nhất|hai|ba|1|2|3)) "
+    r"(?:(?:của )?(?:mỗi )?quý|hằng quý)(?: sau| báo cáo| kỳ báo cáo)?(?: hằng quý)?"
+)
+_EVERY_MONTH = re.compile(r"(?:của )?tháng (?:báo cáo|sau)(?: hằng tháng)?")
+_OF_YEAR = re.compile(r"(?:của |cùng )?năm(?: báo cáo| đó| sau| kỳ báo cáo)?(?: hằng năm)?")
+
+
+def _cycle_day(day: int, tail: str) -> Recurrence | None:
+    """The rule for "ngày <day> <tail>" when the tail names a place in the reporting cycle."""
+    tail = tail.removesuffix(" hằng quý").removesuffix(" hằng tháng").removesuffix(" hằng năm")
+    if (m := _IN_QUARTER.fullmatch(tail)) is not None:
+        months = _QUARTER_MONTHS[m["w"].split()[-1]]
+        return Recurrence("yearly", day, months)
+    if _EVERY_MONTH.fullmatch(tail) is not None:
+        return Recurrence("monthly", day)
+    return None
+
+
+def _due_day(day: int, before: bool, months: tuple[int, ...] = ()) -> int:
+    # Decision: days 29-31 are missing from some months and RFC 5545 skips those months
+    # silently; ask for the last day ("hằng tháng") or a day that every month has.
+    shortest = min((days_in_month(_ANY_YEAR, m) for m in months), default=28)
+    if not 1 <= day <= shortest:
+        raise Bad(f"day {day} is missing from some months",
+                  "use 1-28, or 'cuối tháng, hằng tháng' (the month's last day)")
+    return (day - 1 or -1) if before else day
+
+
+@_rule(rf"{_DUE}ngày (?:mùng )?(?P<d>{DAYNUM}) (?P<tail>(?:của )?tháng .+)")
+def _reporting_day(m: re.Match[str], year: int | None, text: str) -> Timing | None:
+    """"chậm nhất ngày 20 của tháng cuối quý" (3, 6, 9, 12), "trước ngày 15 của tháng sau"
+    (every month): the due day of a periodic report."""
+    rule = _cycle_day(number(m["d"]), m["tail"])
+    if rule is None:
+        return None
+    day = _due_day(rule.day, bool(m["before"]), rule.months)
+    if day == -1 and rule.freq == "yearly":  # before the 1st: the month before's last day
+        rule = Recurrence("yearly", -1, tuple(sorted((x - 1 or 12) for x in rule.months)))
+        return _recurring(text, rule)
+    return _recurring(text, Recurrence(rule.freq, day, rule.months))
+
+
+@_rule(
+    rf"{_DUE}(?:ngày )?(?P<d>[0-9]{{1,2}})(?:[/.-]| tháng )(?P<m>[0-9]{{1,2}}) (?P<tail>.+)"
+)
+def _reporting_year_day(m: re.Match[str], year: int | None, text: str) -> Timing | None:
+    """"chậm nhất ngày 15/12 của năm báo cáo", "trước ngày 31/01 của năm liền kề": yearly."""
+    if _OF_YEAR.fullmatch(m["tail"]) is None:
+        return None
+    d = parse_day(f"{m['d']}/{m['m']}")
+    if d is None:
+        return None
+    return _yearly_list(f"{d.day}/{d.month}", bool(m["before"]), text)
+
+
+_CYCLE_START = re.compile(
+    r"ngày (?:[0-9]{1,2}|đầu tiên)(?:[/.-][0-9]{1,2})?(?: (?:của )?(?:tháng|năm|quý)"
+    r"(?: [0-9]{1,2}| đầu tiên| đầu| trước| báo cáo| kỳ báo cáo| đó)*)?"
+)
+
+
+@_rule(
+    r"(?:(?:thời gian |thời điểm )?(?:lấy |chốt )?số liệu(?: báo cáo)?(?: được)?(?: tính)?:? )?"
+    r"từ (?P<a>ngày .+?) đến (?:hết )?(?P<b>(?:ngày )?[0-9].+)"
+)
+def _period_to_due(m: re.Match[str], year: int | None, text: str) -> Timing | None:
+    """"từ ngày 01/01 đến ngày 30/6 của năm báo cáo", "từ ngày 15 tháng trước đến ngày 14
+    của tháng báo cáo": a period of every reporting cycle, due on its last day."""
+    if _CYCLE_START.fullmatch(m["a"]) is None:
+        return None
+    b = m["b"] if m["b"].startswith("ngày") else f"ngày {m['b']}"
+    timing = read(f"chậm nhất {b}", year, text)
+    if timing is None or timing.kind is not Kind.RECURRING:
+        return None
+    return replace(timing, text=text)
+
+
+# Art. 12 cut-off of the data: "số liệu tính từ ngày 15 tháng trước đến ngày 14 của tháng
+# báo cáo" is due, every period, on its last day.
+@_rule(
+    r"(?:(?:thời gian |thời điểm )?(?:lấy |chốt )?số liệu(?: báo cáo)?(?: được)?(?: tính)?:? "
+    r"|(?:thời gian |thời điểm )?chốt số liệu(?: báo cáo)?:? )?"
+    r"(?:tính )?từ ngày (?P<a>[0-9]{1,2})(?:[/.-](?P<am>[0-9]{1,2})| tháng (?P<am2>[0-9]{1,2}))?"
+    r" (?:của )?(?:tháng|năm) trước(?: đó)?(?: (?:của )?kỳ báo cáo| liền kề)?"
+    r" đến (?:hết )?ngày (?P<b>[0-9]{1,2})(?:[/.-](?P<bm>[0-9]{1,2})| tháng (?P<bm2>[0-9]{1,2}))?"
+    r" (?P<tail>.+)"
+)
+def _cutoff(m: re.Match[str], year: int | None, text: str) -> Timing | None:
+    end_month = m["bm"] or m["bm2"]
+    if end_month:  # "đến ngày 14/12 của năm báo cáo": yearly
+        if _OF_YEAR.fullmatch(m["tail"]) is None and m["tail"] != "kỳ báo cáo":
+            return None
+        return _yearly_list(f"{m['b']}/{end_month}", False, text)
+    rule = _cycle_day(number(m["b"]), m["tail"])
+    if rule is None:
+        return None
+    return _recurring(text, Recurrence(rule.freq, _due_day(rule.day, False, rule.months),
+                                       rule.months))
+
+
+def combine_yearly(parts: list[Timing], text: str, *, latest: bool = False) -> Timing | None:
+    """Several recurring parts as one yearly rule on all their days (a monthly part gives
+    every month); ``latest`` keeps the last day of the year only ("A hoặc B"). None when a
+    part is lunar, anchored or spaced (those cannot be listed as days of every year)."""
+    pairs: list[tuple[int, int]] = []
+    for t in parts:
+        r = t.recurrence
+        if r is None or r.lunar or r.anchor or r.interval != 1 or r.day == 0 or r.until:
+            return None
+        if r.dates:
+            pairs += r.dates
+        elif r.freq == "monthly":
+            pairs += [(m, r.day) for m in (r.months or range(1, 13))]
+        else:
+            pairs += [(m, r.day) for m in r.months]
+    unique = sorted(set(pairs), key=lambda md: (md[0], md[1] if md[1] > 0 else 32))
+    if latest:
+        unique = unique[-1:]
+    return _from_pairs(unique, text)
 
 
 def yearly_rule(d: Day, anchor: date | None = None) -> Recurrence:
@@ -261,6 +475,64 @@ def _days_within(m: re.Match[str], year: int | None, text: str) -> Timing | None
     return Timing(Kind.WINDOW, text, start=sp.start, end=sp.end, workdays=workdays)
 
 
+@_rule(
+    rf"(?:trong |vào )?(?:các |những )?ngày (?P<days>{DAYNUM}(?:(?:, | và |-){DAYNUM})*)"
+    rf"(?:, | và |-)(?P<last>{DAYNUM}[/.-].+|{DAYNUM} tháng .+)"
+)
+def _day_list(m: re.Match[str], year: int | None, text: str) -> Timing | None:
+    """"trong các ngày 10, 11/9/2026", "ngày 24, 25 và 26/3": consecutive days are a
+    window; days apart are separate dates, which one item cannot hold (refused)."""
+    last = parse_period(m["last"], year)
+    if not isinstance(last, Day):
+        return None
+    days = [number(x) for x in re.split(r", | và |-", m["days"])] + [last.day]
+    if "-" in m[0] and len(days) > 2:
+        return None
+    for d in days:
+        check_day(d, last.month, last.year if last.year is not None else year, last.lunar)
+    end = resolve(last, year)
+    start = resolve(Day(days[0], last.month, last.year, last.lunar, last.leap), year)
+    if "-" not in m[0] and days != list(range(days[0], days[0] + len(days))):
+        raise Bad(
+            f"the days {', '.join(map(str, days))} are not consecutive",
+            "give each day its own item, or write the range: từ ngày X đến ngày Y",
+        )
+    if end < start:
+        raise Bad(f"the range ends ({end:%d/%m/%Y}) before it starts ({start:%d/%m/%Y})")
+    return Timing(Kind.WINDOW, text, start=start, end=end)
+
+
+@_rule(r"(?:từ )?(?P<p>.+?),? (?:trở đi|trở về sau|về sau)")
+def _onwards_from(m: re.Match[str], year: int | None, text: str) -> Timing | None:
+    """"từ tháng 6/2025 trở đi": ongoing from the period's start."""
+    p = parse_period(m["p"], year)
+    return None if p is None else Timing(Kind.ONGOING, text, start=as_span(p, year).start)
+
+
+@_rule(r"từ (?:nay|bây giờ|thời điểm này) (?:đến|tới) (?:hết )?(?P<p>.+)")
+def _until(m: re.Match[str], year: int | None, text: str) -> Timing | None:
+    """"Từ nay đến năm 2030": due by the period's end (as "đến năm 2030")."""
+    p = parse_period(m["p"], year)
+    if p is None:
+        return None
+    last = as_span(p, year).end
+    return Timing(Kind.DEADLINE, text, end=last, nominal=last)
+
+
+_THEME_STOP = re.compile(r"\b(?:học|đầu|giữa|cuối|sau|trước|tới|nay|báo cáo|liền kề)\b")
+
+
+@_rule(r"năm (?P<theme>[^0-9()]+?),? (?:năm )?(?P<y>[0-9]{4})")
+def _themed_year(m: re.Match[str], year: int | None, text: str) -> Timing | None:
+    """"Năm Đoàn kết hữu nghị Việt Nam - Lào 2022" is the year 2022; the theme is set aside
+    (and reported). Not a school year ("năm học 2025") nor a relative year."""
+    if _THEME_STOP.search(m["theme"]) or len(m["theme"].split()) < 2:
+        return None
+    y = year_of(m["y"])
+    return Timing(Kind.WINDOW, text, start=date(y, 1, 1), end=date(y, 12, 31),
+                  ignored=(f"năm {m['theme']}",))
+
+
 # --- ranges and lone periods ---------------------------------------------------------------
 
 
@@ -271,6 +543,9 @@ def _join(a_text: str, b_text: str, year: int | None, *, same_unit: bool) -> Spa
         return None
     ctx = context_year(b, year)
     a = parse_period(a_text, ctx)
+    if a is None and isinstance(b, Day) and (bare := _BARE_DAY.fullmatch(a_text)) is not None:
+        a = Day(number(bare["d"]), b.month, b.year, b.lunar, b.leap)  # "từ ngày 24 đến 26/3"
+        check_day(a.day, a.month, a.year, a.lunar)
     if a is None:
         return None
     sa, sb = as_span(a, ctx), as_span(b, year)
@@ -309,6 +584,7 @@ def _span(s: str, year: int | None) -> Span | None:
     return as_span(p, year) if p is not None else _dash_range(s, year)
 
 
+_BARE_DAY = re.compile(rf"(?:từ )?(?:ngày )?(?:mùng )?(?P<d>{DAYNUM})")
 _RANGE_RX = re.compile(r"(?:từ )?(?P<a>.+?) (?:đến|tới) (?:hết )?(?P<b>.+)")
 
 

@@ -1,4 +1,4 @@
-"""What a time phrase means: a Timing (see shared/design/time-expressions.md)."""
+"""What a time phrase means: a Timing (see docs/cach-ghi-thoi-gian.md)."""
 
 from __future__ import annotations
 
@@ -36,11 +36,18 @@ class Recurrence:
     leap: bool = False
     anchor: date | None = None
     until: date | None = None
+    dates: tuple[tuple[int, int], ...] = ()  # yearly on several (month, day) pairs
 
     @property
     def rrule(self) -> str | None:
         if self.lunar:
             return None
+        if self.dates:
+            days = {d for _, d in self.dates}
+            if len(days) > 1:  # 15/6 and 20/12: no single RRULE says that
+                return None
+            listed = ",".join(str(m) for m, _ in self.dates)
+            return f"FREQ=YEARLY;BYMONTH={listed};BYMONTHDAY={days.pop()}"
         months = self.months
         day = self.day
         if self.anchor is not None:  # the anchor supplies what the rule leaves open
@@ -64,12 +71,14 @@ class Relative:
     """A period counted from an anchor the item supplies (Civil Code Art. 147-148).
 
     ``unit`` is "day", "working_day", "month" or "year"; ``anchor`` names what it counts from
-    ("ký" = signing) as written.
+    ("ký" = signing) as written; ``start`` is that day when the phrase writes it
+    ("kể từ ngày 01/7/2025"), else None and the item must supply it.
     """
 
     amount: int
     unit: str
     anchor: str
+    start: date | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,10 @@ class Timing:
     recurring:   ``recurrence``; ``since`` for anniversaries (ordinal = year - since).
     ongoing:     ``start`` and/or ``end`` (either may be open).
     unscheduled: ``reason``.
-    A deadline with ``relative`` set (and no ``end``) is computed from the item's anchor.
+    A deadline with ``relative`` set is counted from ``relative.start`` (Civil Code Art.
+    147-148; ``workdays.period_end``); without a start the phrase is unscheduled.
+    ``time`` ("17:00") and ``daypart`` ("sáng") are the time of day when written;
+    ``ignored`` holds the words set aside around the time ("Dự kiến tổ chức"), as written.
     """
 
     kind: Kind
@@ -96,6 +108,9 @@ class Timing:
     workdays: int | None = None
     relative: Relative | None = None
     reason: str | None = None
+    time: str | None = None
+    daypart: str | None = None
+    ignored: tuple[str, ...] = ()
 
     @property
     def exclusive(self) -> bool:

@@ -6,8 +6,11 @@ package and config overrides), so this module stays pure.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from reminderd.core.timing import Relative
 
 _MAX_SCAN = 366  # no run of days off is longer than a year; guards against a bad calendar
 
@@ -65,3 +68,33 @@ class WorkCalendar:
                 return current
             current += step
         raise ValueError(f"no working day within a year of {day.isoformat()}")
+
+
+def add_months(day: date, months: int) -> date:
+    """The corresponding day ``months`` later, or that month's last day when it has none
+    (Civil Code Art. 148(1)-(2): 31/1 + 1 month is 28/2 or 29/2)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def period_end(rel: Relative, work: WorkCalendar) -> date | None:
+    """The last day of a period counted from ``rel.start`` (Civil Code Art. 147-148).
+
+    The start day itself is not counted (Art. 147(1)); a period in days ends on its last day,
+    in weeks, months or years on the corresponding day (Art. 148(1)-(4)); a last day that is
+    a weekend or holiday moves to the next working day (Art. 148(5)). A period in working
+    days counts working days only. None when the phrase did not write its start.
+    """
+    if rel.start is None:
+        return None
+    if rel.unit == "working_day":
+        return work.add_working_days(rel.start, rel.amount)
+    if rel.unit == "month":
+        last = add_months(rel.start, rel.amount)
+    elif rel.unit == "year":
+        last = add_months(rel.start, 12 * rel.amount)
+    else:  # days (a week was counted as 7 days)
+        last = rel.start + timedelta(days=rel.amount)
+    return work.next_working(last)

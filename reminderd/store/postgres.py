@@ -3,7 +3,7 @@
 Claims are ``UPDATE … WHERE key IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING …`` in
 one transaction, so concurrent replicas never take the same row; every mark is fenced by the
 claim's token and ``status = 'sending'``. One connection per store object, shared by threads
-behind a mutex (the daemon calls in from threads of its own, ``reminderd.offload``).
+behind a mutex (the daemon calls in from threads of its own, ``reminderd.server.offload``).
 Connecting is lazy and a lost connection is reopened on the next call: a connection error becomes
 StoreUnavailableError and the caller retries later; writes are never retried blindly here. A
 connection idle for a while is checked with ``SELECT 1`` first, so a database restart between

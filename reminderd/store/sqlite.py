@@ -3,7 +3,7 @@
 A second writer process is refused up front (an exclusive ``flock`` on ``<db>.lock`` holding the
 writer's pid) rather than left to fight over the file: replicas belong on PostgreSQL. Inside
 the process, one connection is shared by every thread (the daemon calls the store from
-threads of its own, ``reminderd.offload``) behind a mutex; every write is
+threads of its own, ``reminderd.server.offload``) behind a mutex; every write is
 ``BEGIN IMMEDIATE … COMMIT``, so a claim is atomic even against another connection to the
 same file (a ``lock=False`` reader, a test).
 """

@@ -45,7 +45,7 @@ if str(TESTS) not in sys.path:  # bench/soak.py imports this module from outside
 from daemon_proc import wait_for  # noqa: E402
 from smtp_server import Recorder, ThreadedSmtpServer, free_port  # noqa: E402
 
-from reminderd.mailer import envelope_address, message_id_for  # noqa: E402
+from reminderd.mail.message import envelope_address, message_id_for  # noqa: E402
 from reminderd.store import Status, open_store  # noqa: E402
 from reminderd.store.base import Delivery  # noqa: E402
 

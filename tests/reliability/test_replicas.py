@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reminderd.feed_tokens import FeedTokens
+from reminderd.feeds.tokens import FeedTokens
 
 from . import harness as h
 

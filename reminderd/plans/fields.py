@@ -1,10 +1,10 @@
 """Generic readers of YAML nodes for the plans loader: typed values, each problem recorded.
 
-A plans.yaml section is read from the light nodes of :mod:`reminderd.yaml_nodes` by the
+A plans.yaml section is read from the light nodes of :mod:`reminderd.plans.nodes` by the
 same few checks whatever the section: a mapping of known keys, an untagged one-line text,
 an integer in a range, true or false, a list (or one item), a phrase of our own grammar.
 :class:`_FieldReader` holds these readers, apart from the schema that uses them
-(:mod:`reminderd.plans_schema`), so that each can be read and changed on its own. Every
+(:mod:`reminderd.plans.schema`), so that each can be read and changed on its own. Every
 reader records what is wrong as a :class:`~reminderd.core.errors.Problem` at the node and
 returns what it could read, so that one pass reports every problem of the file.
 
@@ -12,7 +12,7 @@ The readers know no section: what a section requires and an example of each key 
 from the subclass (``required_keys``, ``key_examples``). They also spend the node budget
 that bounds alias expansion (:class:`_TooMany`).
 
-Internal to the plans loader; the public entry point is :mod:`reminderd.plans_yaml`.
+Internal to the plans loader; the public entry point is :mod:`reminderd.plans.loader`.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
 from reminderd.core.errors import Problem, TimeExprError
-from reminderd.yaml_nodes import Mapping, Node, Scalar, Sequence
+from reminderd.plans.nodes import Mapping, Node, Scalar, Sequence
 
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]|=\\?")
-# put in place by plans_yaml._Eager; _FieldReader.section skips it
+# put in place by loader._Eager; _FieldReader.section skips it
 _DONE = Scalar("", 0, 0, None, None)  # stands in a tasks list for a task already read
 
 _T = TypeVar("_T")

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from reminderd.core.occurrence import Occurrence
-from reminderd.ics import FeedBuilder, FeedOptions, Revision, revise, size_warning
+from reminderd.feeds.events import FeedOptions, Revision, revise
+from reminderd.feeds.ics import FeedBuilder, size_warning
 from reminderd.store.base import DeliveryStore
 from reminderd.workspace import Workspace
 

@@ -1,9 +1,9 @@
 """Read plans.yaml into the model, reporting every problem at once with its place.
 
 The document is read from the YAML parser's events (libyaml's when available) into light
-nodes (:mod:`reminderd.yaml_nodes`) and the nodes are walked by the schema
-(:mod:`reminderd.plans_schema`, on the generic readers of :mod:`reminderd.plans_fields`
-and the agency index of :mod:`reminderd.plans_agencies`): every scalar is taken as its raw
+nodes (:mod:`reminderd.plans.nodes`) and the nodes are walked by the schema
+(:mod:`reminderd.plans.schema`, on the generic readers of :mod:`reminderd.plans.fields`
+and the agency index of :mod:`reminderd.plans.agencies`): every scalar is taken as its raw
 text, so YAML 1.1 implicit typing never decides a value (``2026-06-12``, ``no``, ``3:10``
 are text to us, parsed by our own grammar). Each problem becomes
 ``Problem(file, line, col, message)``; all of them are raised together as
@@ -31,9 +31,8 @@ import yaml
 
 from reminderd.core.errors import Problem
 from reminderd.core.model import Plans
-from reminderd.plans_fields import _DONE, _TooMany
-from reminderd.plans_schema import _EarlyTasks, _Walker
-from reminderd.yaml_nodes import (
+from reminderd.plans.fields import _DONE, _TooMany
+from reminderd.plans.nodes import (
     LIBYAML,
     Collection,
     Mapping,
@@ -44,6 +43,7 @@ from reminderd.yaml_nodes import (
     alias_on_path,
     compose,
 )
+from reminderd.plans.schema import _EarlyTasks, _Walker
 
 __all__ = ["MAX_DEPTH", "PlansError", "load_plans", "load_plans_text"]
 
@@ -278,7 +278,7 @@ class _AgencyList:
 class _TaskList(_EarlyTasks):
     """Role of one plan's tasks list: its tasks read so far (a prefix of the list).
 
-    The walker sees it as :class:`~reminderd.plans_schema._EarlyTasks`; the role adds
+    The walker sees it as :class:`~reminderd.plans.schema._EarlyTasks`; the role adds
     what following the list needs: how many items are read, and the role of each item.
     """
 

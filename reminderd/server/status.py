@@ -3,7 +3,7 @@
 
 Kept apart from the HTTP layer: building it is blocking work (occurrence expansion, store
 queries) that the service runs in a thread and assigns to ``WebState``; the handlers in
-:mod:`reminderd.web` only read the result.
+:mod:`reminderd.server.web` only read the result.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from typing import Final
 
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
 from reminderd.core.reminders import TASK_KINDS, ReminderKind, Role
-from reminderd.feed_tokens import FeedTokens
-from reminderd.mail_setup import agency_feed_url, feed_tokens
-from reminderd.mail_view import ROLE_LABELS, days_text, vn_date, webcal
-from reminderd.publish import CALENDAR_PATH
+from reminderd.feeds.tokens import FeedTokens, agency_feed_url, feed_tokens
+from reminderd.server.publish import CALENDAR_PATH
 from reminderd.store.base import Delivery, DeliveryStore, Status
+from reminderd.wording import ROLE_LABELS, days_text, vn_date, webcal
 from reminderd.workspace import Workspace
 
 AGENDA_DAYS: Final = 60

@@ -4,17 +4,7 @@ A pure adapter: no I/O and no clock; ``today``, the working-day test and the rev
 (SEQUENCE, DTSTAMP) are passed in. The output is deterministic: the same inputs give the
 same bytes, so a feed's ETag only changes when what it shows changes.
 
-What every event looks like, and why:
-
-- one VEVENT per occurrence, all-day (``DTSTART;VALUE=DATE``, ``DTEND`` = the next day), no
-  RRULE and no RSCALE (each year of an anniversary carries its own ordinal; lunar dates are
-  already Gregorian); ``TRANSP:TRANSPARENT`` so deadlines never block anyone's free/busy;
-- ``UID`` = ``{occurrence.key}@{uid_domain}``: stable across builds and plans.yaml edits;
-- ``SEQUENCE``/``DTSTAMP``/``LAST-MODIFIED`` come from the :class:`Revision` the store keeps
-  per key (see :func:`revise`). An occurrence without a revision gets ``SEQUENCE:0``, no
-  LAST-MODIFIED and ``DTSTAMP`` = midnight UTC of the occurrence's date: fixed, never "now";
-- text escaping is icalendar's (``vText``/``vCategory``); folding is ours (:func:`fold`), at
-  75 octets, never inside a UTF-8 sequence or a backslash escape.
+What each event says and why: :mod:`reminderd.feeds.events`.
 
 Serialised events are cached per (item hash, revision, past-due, non-working) and per role,
 so a rebuild re-serialises only what changed and per-agency feeds reuse the whole feed's
@@ -25,136 +15,39 @@ builder when the directory changes). It is not thread-safe: one builder per thre
 from __future__ import annotations
 
 import gc
-import hashlib
 import re
 from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import date
 from itertools import compress, count
 from operator import attrgetter, is_not
 
-from icalendar import Timezone, vCategory, vDuration, vText
+from icalendar import Timezone, vDuration
 
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrence import OccurrenceKind as K
+from reminderd.feeds.events import (
+    _DATED,
+    _ROLE_ESC,
+    _SHOWN,
+    _TASKS,
+    EventWriter,
+    FeedOptions,
+    Revision,
+    _Entry,
+    _esc,
+    _Key,
+    fold,
+    item_hash,
+)
+
+__all__ = ["FeedBuilder", "size_warning"]
 
 GOOGLE_LIMIT = 1_000_000  # bytes; Google Calendar drops subscribed-feed content past ~1 MB
 
-CATEGORY = {
-    K.DEADLINE: "Hạn chót",
-    K.WINDOW: "Khoảng thời gian",
-    K.ONGOING: "Thường xuyên",
-    K.REPORT: "Báo cáo",
-    K.OCCASION: "Ngày lễ",
-    K.ANNIVERSARY: "Kỷ niệm",
-    K.REVIEW: "Rà soát thỏa thuận",
-    K.EXPIRY: "Hết hiệu lực thỏa thuận",
-}
-_PREFIX = {K.DEADLINE: "Hạn: ", K.WINDOW: "Hạn: ", K.REPORT: "Hạn: ",
-           K.REVIEW: "Rà soát: ", K.EXPIRY: "Hết hiệu lực: "}
-_LABEL = {K.OCCASION: "Sự kiện", K.ANNIVERSARY: "Sự kiện", K.REVIEW: "Rà soát",
-          K.EXPIRY: "Hết hiệu lực"}  # first DESCRIPTION line; tasks: "Nhiệm vụ"
-_TASKS = frozenset({K.DEADLINE, K.WINDOW, K.ONGOING, K.REPORT})  # can be done / overdue
-_DATED = frozenset({K.OCCASION, K.ANNIVERSARY})  # fixed days: no non-working-day note
-ROLES = {"lead": "Chủ trì", "support": "Phối hợp"}
-_SPAN_PREFIX = "Thời gian thực hiện: "
-
-_CTL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not allowed in TEXT (RFC 5545 3.3.11)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_HIDDEN = "[e-mail]"
 _LABEL_SAFE = re.compile(r"\s*[,;\n]\s*")
-
-
-@dataclass(frozen=True)
-class FeedOptions:
-    name: str = "Lịch Sở Ngoại vụ"  # X-WR-CALNAME / NAME
-    prodid: str = "-//reminderd//reminderd 0.1//VI"
-    uid_domain: str = "reminderd.local"  # UID = f"{occurrence.key}@{uid_domain}"
-    refresh: timedelta = timedelta(hours=12)  # REFRESH-INTERVAL and X-PUBLISHED-TTL
-    show_spans: bool = False  # windows: also a VEVENT for start..end (UID key + "/span")
-    include_contacts: bool = False  # e-mail addresses only when True
-    timezone: str = "Asia/Ho_Chi_Minh"  # X-WR-TIMEZONE; all-day events carry no TZID
-
-
-@dataclass(frozen=True)
-class Revision:
-    """What the store remembers of a published item: SEQUENCE and when it last changed (UTC)."""
-
-    sequence: int
-    changed: datetime
-
-
-_SHOWN = attrgetter(  # the fields item_hash covers, as a tuple (C-speed equality and hash)
-    "key", "kind", "date", "start", "end", "nominal", "done", "ordinal", "round", "workdays",
-    "occasion_kind", "lead", "support", "title", "reference", "source_title", "text", "notes",
-)
-
-
-def item_hash(occ: Occurrence) -> str:
-    """A stable digest of everything an event shows (not ``today``; not origin/remind).
-
-    Stored in the feed_items table: the format is versioned ("1") and must not drift.
-    """
-    s = "\x1f".join((
-        "1", occ.key, occ.kind, str(occ.date), str(occ.start), str(occ.end), str(occ.nominal),
-        str(occ.done), str(occ.ordinal), str(occ.round), str(occ.workdays), occ.occasion_kind,
-        "\x1e".join(occ.lead), "\x1e".join(occ.support), occ.title, occ.reference,
-        occ.source_title, occ.text, occ.notes,
-    ))
-    return hashlib.blake2b(s.encode(), digest_size=16).hexdigest()
-
-
-def revise(
-    previous: Mapping[str, tuple[str, int, datetime]], hashes: Mapping[str, str], now: datetime
-) -> dict[str, tuple[str, int, datetime]]:
-    """key -> (hash, sequence, changed) after seeing ``hashes``.
-
-    Same hash: the row is kept. Changed hash: sequence + 1, changed = now. New key:
-    (hash, 0, now). Keys no longer present are kept, so an item that disappears and comes
-    back continues its sequence (clients ignore an update whose SEQUENCE went down).
-    """
-    if now.tzinfo is None:
-        raise ValueError("revise: `now` must be timezone-aware")
-    now = now.astimezone(UTC)
-    out = dict(previous)
-    for key, h in hashes.items():
-        row = previous.get(key)
-        if row is None:
-            out[key] = (h, 0, now)
-        elif row[0] != h:
-            out[key] = (h, row[1] + 1, now)
-    return out
-
-
-def fold(line: bytes) -> bytes:
-    """Fold one content line at 75 octets (RFC 5545 3.1), CRLF + space between parts.
-
-    A cut never falls inside a UTF-8 sequence nor between a backslash and the character it
-    escapes (icalendar's own fold checks only the last character, so it can split ``\\\\``).
-    """
-    n = len(line)
-    if n <= 75:
-        return line
-    parts = []
-    start, width = 0, 75
-    while n - start > width:
-        cut = start + width
-        while line[cut] & 0xC0 == 0x80:  # continuation byte: back to the character's start
-            cut -= 1
-        if line[cut - 1] == 0x5C:  # a backslash: escapes pair up from the run's start
-            i = cut - 1
-            while i > start and line[i - 1] == 0x5C:
-                i -= 1
-            if (cut - i) % 2:
-                cut -= 1
-        parts.append(line[start:cut])
-        start, width = cut, 74  # continuation lines begin with the space
-    parts.append(line[start:])
-    return b"\r\n ".join(parts)
 
 
 def size_warning(nbytes: int, agency: str | None = None) -> str | None:
@@ -177,39 +70,11 @@ def size_warning(nbytes: int, agency: str | None = None) -> str | None:
     )
 
 
-def _esc(text: str) -> bytes:
-    return vText(text).to_ical()
-
-
-@lru_cache(maxsize=1 << 16)
-def _ddmmyyyy(d: date) -> str:
-    return f"{d.day:02d}/{d.month:02d}/{d.year}"
-
-
-@lru_cache(maxsize=1 << 16)
-def _basic(d: date) -> bytes:
-    return b"%04d%02d%02d" % (d.year, d.month, d.day)
-
-
-@lru_cache(maxsize=1 << 12)
-def _stamp(dt: datetime) -> bytes:
-    if dt.tzinfo is None:
-        raise ValueError(f"Revision.changed must be timezone-aware, got {dt!r}")
-    return dt.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ").encode()
-
-
-_BEGIN, _END = b"BEGIN:VEVENT\r\n", b"TRANSP:TRANSPARENT\r\nEND:VEVENT\r\n"
-_CATS = {k: fold(b"CATEGORIES:" + vCategory([v]).to_ical()) + b"\r\n" for k, v in CATEGORY.items()}
-_ROLE_ESC = {r: _esc(f"[{label}] ") for r, label in ROLES.items()}
 _ORDER = attrgetter("date", "key")
 _KEY = attrgetter("key")
 _PATCH_MAX = 64  # replaced objects up to which the previous order is patched, not re-sorted
 _BATCH = 256  # events whose texts are escaped in one vText call (small strings stay in cache)
 
-# cache key: (item hash, sequence, changed, past due, non-working); entry: the serialised
-# VEVENT(s) and, per event, where its SUMMARY line sits and its escaped value (for roles)
-_Key = tuple[str, int, datetime | None, bool, bool]
-_Entry = tuple[bytes, tuple[tuple[int, int, bytes], ...]]
 # per occurrence object: (itself, item hash, key, date, can be overdue, a fixed day)
 _Memo = tuple[Occurrence, str, str, date, bool, bool]
 
@@ -253,13 +118,13 @@ class FeedBuilder:
     def __init__(self, options: FeedOptions, agencies: Mapping[str, Agency]) -> None:
         self.options = options
         self.agencies = dict(agencies)
+        self._events = EventWriter(options, self.agencies)
         self.serialized = 0  # events serialised (cache misses), for tests and metrics
         self._entries: dict[_Key, _Entry] = {}
         self._roles: dict[tuple[_Key, str], bytes] = {}
         self._memo: dict[int, _Memo] = {}  # by id(occurrence)
         # key -> (shown fields, item_hash) of the latest occurrence seen with that key
         self._seen: dict[str, tuple[tuple[object, ...], str]] = {}
-        self._names: dict[tuple[str, ...], str] = {}
         self._empty: bytes | None = None
         self._headers: dict[str | None, bytes] = {}  # by agency (None: the whole calendar)
         self._fixed: tuple[bytes, bytes] | None = None  # header lines around the names
@@ -426,14 +291,14 @@ class FeedBuilder:
             batch = todo[first:first + _BATCH]
             texts: list[str] = []
             for key, occ in batch:
-                texts.extend(self._texts(occ, key[3], key[4]))
-            escaped = _esc("\x00".join(texts)).split(b"\x00")  # _clean removed every NUL
-            if len(escaped) != len(texts):  # pragma: no cover - a NUL got past _clean
+                texts.extend(self._events.texts(occ, key[3], key[4]))
+            escaped = _esc("\x00".join(texts)).split(b"\x00")  # clean() removed every NUL
+            if len(escaped) != len(texts):  # pragma: no cover - a NUL got past clean()
                 raise AssertionError("text batch split mismatch")
             at = 0
             for key, occ in batch:
-                n = 5 if self._spans(occ) else 3
-                entry = self._serialize(occ, key, revisions.get(occ.key), escaped[at:at + n])
+                n = 5 if self._events.spans(occ) else 3
+                entry = self._events.serialize(occ, key, revisions.get(occ.key), escaped[at:at + n])
                 entries[key] = entry
                 at += n
                 self.serialized += len(entry[1])
@@ -451,117 +316,6 @@ class FeedBuilder:
             out = self._roles[(key, role)] = b"".join(parts)
         return out
 
-    # -- one occurrence -----------------------------------------------------------------
-    def _spans(self, occ: Occurrence) -> bool:
-        return (self.options.show_spans and occ.kind is K.WINDOW
-                and occ.start is not None and occ.end is not None)
-
-    def _texts(self, occ: Occurrence, late: bool, off: bool) -> list[str]:
-        """UID, SUMMARY, DESCRIPTION (+ span UID and SUMMARY), unescaped."""
-        kind, title, domain = occ.kind, self._clean(occ.title), self._clean(self.options.uid_domain)
-        prefix = _PREFIX.get(kind, "")
-        if prefix:
-            word, folded = prefix[:-2].casefold(), title.casefold()
-            if folded.startswith(word + ":") or (kind in (K.REVIEW, K.EXPIRY) and word in folded):
-                prefix = ""  # "… - hết hiệu lực" needs no "Hết hiệu lực: "
-        key = self._clean(occ.key)
-        out = [f"{key}@{domain}", prefix + title, self._describe(occ, title, late, off)]
-        if self._spans(occ):
-            out += (f"{key}/span@{domain}", _SPAN_PREFIX + title)
-        return out
-
-    def _describe(self, occ: Occurrence, title: str, late: bool, off: bool) -> str:
-        kind, clean = occ.kind, self._clean
-        lines = [f"{_LABEL.get(kind, 'Nhiệm vụ')}: {title}"]
-        if occ.source_title and occ.source_title != occ.title:
-            label = "Thỏa thuận" if kind in (K.REVIEW, K.EXPIRY) else "Kế hoạch"
-            lines.append(f"{label}: {clean(occ.source_title)}")
-        if occ.reference:
-            lines.append(f"Văn bản: {clean(occ.reference)}")
-        if occ.text:
-            lines.append(f"Thời gian theo văn bản: {clean(occ.text)}")
-        if kind in _DATED:
-            label = "Ngày"
-        elif kind is K.ONGOING:
-            label = "Từ ngày" if occ.end is None else "Đến ngày"
-        else:
-            label = "Hạn"
-        lines.append(f"{label}: {_ddmmyyyy(occ.date)}")
-        if occ.start is not None and occ.end is not None and occ.start != occ.end:
-            lines.append(f"Khoảng thời gian: {_ddmmyyyy(occ.start)} - {_ddmmyyyy(occ.end)}")
-        if occ.workdays:
-            lines.append(f"Thời hạn: {occ.workdays} ngày làm việc")
-        if occ.lead:
-            lines.append(f"Chủ trì: {self._agency_names(occ.lead)}")
-        if occ.support:
-            lines.append(f"Phối hợp: {self._agency_names(occ.support)}")
-        if occ.round and occ.ordinal:
-            lines.append(f"Năm chẵn, năm tròn: {occ.ordinal} năm")
-        if off:
-            lines.append(f"Lưu ý: ngày {_ddmmyyyy(occ.date)} là ngày nghỉ.")
-        if occ.done is not None:
-            lines.append(f"Đã hoàn thành ngày {_ddmmyyyy(occ.done)}.")
-        elif late:
-            lines.append("Quá hạn, chưa hoàn thành.")
-        if occ.notes:
-            lines.append(f"Ghi chú: {clean(occ.notes)}")
-        return "\n".join(lines)
-
-    def _serialize(
-        self, occ: Occurrence, key: _Key, rev: Revision | None, esc: list[bytes]
-    ) -> _Entry:
-        if rev is None:
-            stamp = b"DTSTAMP:%sT000000Z\r\n" % _basic(occ.date)
-        else:
-            changed = _stamp(rev.changed)
-            stamp = b"DTSTAMP:%s\r\nLAST-MODIFIED:%s\r\n" % (changed, changed)
-        stamp += b"SEQUENCE:%d\r\n" % key[1]
-        description = fold(b"DESCRIPTION:" + esc[2]) + b"\r\n"
-        parts: list[bytes] = []
-        summaries: list[tuple[int, int, bytes]] = []
-        size = 0
-        events = [(esc[0], esc[1], occ.date, occ.date, occ.kind)]
-        if len(esc) == 5 and occ.start is not None and occ.end is not None:
-            events.append((esc[3], esc[4], occ.start, occ.end, K.WINDOW))
-        for uid, summary, first, last, kind in events:
-            head = b"".join((
-                _BEGIN, fold(b"UID:" + uid), b"\r\n", stamp,
-                b"DTSTART;VALUE=DATE:%s\r\nDTEND;VALUE=DATE:%s\r\n"
-                % (_basic(first), _basic(last + timedelta(days=1))),
-            ))
-            line = fold(b"SUMMARY:" + summary) + b"\r\n"
-            start = size + len(head)
-            summaries.append((start, start + len(line), summary))
-            chunk = b"".join((head, line, description, _CATS[kind], _END))
-            parts.append(chunk)
-            size += len(chunk)
-        return b"".join(parts), tuple(summaries)
-
-    # -- helpers ------------------------------------------------------------------------
-    def _clean(self, text: str) -> str:
-        """No control characters (not allowed in TEXT); no e-mail addresses unless asked."""
-        if not text.isprintable():
-            text = _CTL.sub("", text.replace("\r\n", "\n"))
-        if "@" in text and not self.options.include_contacts:
-            text = _EMAIL.sub(_HIDDEN, text)
-        return text
-
-    def _agency_names(self, ids: tuple[str, ...]) -> str:
-        out = self._names.get(ids)
-        if out is None:
-            names = []
-            for agency_id in ids:
-                agency = self.agencies.get(agency_id)
-                if agency is None:
-                    names.append(agency_id)
-                    continue
-                name = self._clean(agency.name)
-                if self.options.include_contacts and agency.emails:
-                    name += f" ({', '.join(self._clean(e) for e in agency.emails)})"
-                names.append(name)
-            out = self._names[ids] = ", ".join(names)
-        return out
-
     def _header(self, agency: str | None) -> bytes:
         """The VCALENDAR lines before the events (built once per feed: a mail attachment
         is a feed of its own, and building this took most of its 50 us)."""
@@ -575,7 +329,7 @@ class FeedBuilder:
         name = o.name if agency is None else f"{o.name} - {self.agencies[agency].name}"
         # consumers disagree on unescaping calendar-level names (icalendar 7.3 and ical.js
         # show NAME/X-WR-CALNAME raw, "\\,"): keep them free of characters that need escaping
-        name_esc = _esc(_LABEL_SAFE.sub(" - ", self._clean(name)).replace("\\", "/"))
+        name_esc = _esc(_LABEL_SAFE.sub(" - ", self._events.clean(name)).replace("\\", "/"))
         if self._fixed is None:  # the lines that are the same in every feed
             ttl: bytes = vDuration(o.refresh).to_ical()  # type: ignore[no-untyped-call]
             self._fixed = (

@@ -15,6 +15,9 @@ import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from reminderd.config import parse_rotation
+from reminderd.workspace import Workspace
+
 SECRET_ENV = "REMINDERD_FEED_SECRET"
 SECRET_FILE = "feed-secret"
 
@@ -33,17 +36,6 @@ def load_secret(var_dir: Path) -> bytes:
     with os.fdopen(fd, "wb") as handle:
         handle.write(secrets.token_hex(32).encode("ascii"))
     return path.read_bytes().strip()
-
-
-def parse_rotation(entries: Iterable[str]) -> dict[str, int]:
-    """["vhttdl=2"] -> {"vhttdl": 2}; ValueError says what to write."""
-    versions: dict[str, int] = {}
-    for entry in entries:
-        agency, sep, number = entry.partition("=")
-        if not sep or not number.isdigit() or not agency.strip():
-            raise ValueError("write AGENCY_ID=N, e.g. vhttdl=2")
-        versions[agency.strip()] = int(number)
-    return versions
 
 
 class FeedTokens:
@@ -72,3 +64,13 @@ class FeedTokens:
             if hmac.compare_digest(given, expected.encode("ascii")):
                 found = agency
         return found
+
+
+def feed_tokens(ws: Workspace) -> FeedTokens:
+    """The tokens of the workspace's agencies (secret from var/, versions from the config)."""
+    versions = parse_rotation(ws.settings.feeds["token_rotation"])
+    return FeedTokens(load_secret(ws.settings.var_dir), ws.agencies(), versions)
+
+
+def agency_feed_url(ws: Workspace, tokens: FeedTokens, agency: str) -> str:
+    return f"{ws.settings.public_url}/feeds/{tokens.token(agency)}.ics"

@@ -7,7 +7,9 @@ may name only one agency) and looks the references up in the index, with a sugge
 for a name it does not know. References read before the agencies (tasks read early)
 wait in ``late`` until the index is built.
 
-Internal to the plans loader; the public entry point is :mod:`reminderd.plans_yaml`.
+Internal to the plans loader (whose public entry point is :mod:`reminderd.plans.loader`),
+except :func:`resolve_agency`: an agency given on the command line, by id or alias, in
+loaded plans.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import difflib
 import unicodedata
 from dataclasses import replace
 
-from reminderd.core.model import Agency, Task
-from reminderd.plans_fields import _FieldReader, _Fields, _Ident, _q
-from reminderd.yaml_nodes import Node, Scalar
+from reminderd.core.model import Agency, Plans, Task
+from reminderd.plans.fields import _FieldReader, _Fields, _Ident, _q
+from reminderd.plans.nodes import Node, Scalar
 
 # an agency read but not yet indexed: node, id, name, name node, aliases, e-mails
 _PendingAgency = tuple[Node, _Ident | None, str, Node, list[tuple[Node, str]], tuple[str, ...]]
@@ -173,3 +175,24 @@ class _AgencyIndex(_FieldReader):
             self.err(node, f"{key} is empty; write {key}: songoaivu (an agency id) or remove it")
             return None
         return self.ref(node, key)
+
+
+# --- the command line's lookup, in loaded plans ----------------------------------------
+
+def normalise_name(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def resolve_agency(plans: Plans, ref: str) -> str:
+    """The agency id for ``ref`` (id or alias); ValueError with a suggestion otherwise."""
+    names: dict[str, str] = {}
+    for agency in plans.agencies:
+        names[normalise_name(agency.id)] = agency.id
+        for alias in (agency.name, *agency.aliases):
+            names.setdefault(normalise_name(alias), agency.id)
+    key = normalise_name(ref)
+    if key in names:
+        return names[key]
+    close = difflib.get_close_matches(key, list(names), n=1)
+    hint = f"; did you mean {names[close[0]]!r}?" if close else "; `reminderd check` lists agencies"
+    raise ValueError(f"unknown agency {ref!r}{hint}")

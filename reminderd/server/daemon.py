@@ -16,9 +16,9 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from reminderd.clock import Clock
-from reminderd.service import Service, StartError
-from reminderd.web import WebState, bound_port, make_app, start_site
+from reminderd.server.clock import Clock
+from reminderd.server.service import Service, StartError
+from reminderd.server.web import WebState, bound_port, make_app, start_site
 
 log = logging.getLogger("reminderd.daemon")
 

@@ -51,7 +51,7 @@ from aiosmtplib import (
     SMTPTimeoutError,
 )
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("reminderd.mail_transport")  # the name logs had before the move
 
 Security = Literal["starttls", "tls", "none"]
 _LINE_ENDS = re.compile(rb"\r\n|\r|\n")

@@ -27,17 +27,18 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from reminderd.clock import Clock
-from reminderd.feeds import Feeds
-from reminderd.mail_setup import MailSetupError, build_mailer, feed_tokens
-from reminderd.mailer import TemplateProblem, check_templates
-from reminderd.offload import in_thread
-from reminderd.publish import Published, export, publish
-from reminderd.sendpass import Mailer, PassReport, run_pass
-from reminderd.status import LastPass, status_info
+from reminderd.feeds.build import Feeds
+from reminderd.feeds.tokens import feed_tokens
+from reminderd.mail.render import TemplateProblem, check_templates
+from reminderd.mail.setup import Mailer, MailSetupError, build_mailer
+from reminderd.sendpass import PassReport, run_pass
+from reminderd.server.clock import Clock
+from reminderd.server.offload import in_thread
+from reminderd.server.publish import Published, export, publish
+from reminderd.server.status import LastPass, status_info
+from reminderd.server.web import WebState
 from reminderd.store import open_store
 from reminderd.store.base import DeliveryStore, Status, StoreError
-from reminderd.web import WebState
 from reminderd.workspace import LoadError, Workspace, load_workspace
 
 log = logging.getLogger("reminderd.service")

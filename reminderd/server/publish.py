@@ -1,7 +1,7 @@
 """The published feeds: one immutable snapshot of every feed's bytes, and its export to disk.
 
 The service calls :func:`publish` whenever the feeds are rebuilt and hands the
-:class:`Published` snapshot to the HTTP layer (:mod:`reminderd.web`), which only reads it.
+:class:`Published` snapshot to the HTTP layer (:mod:`reminderd.server.web`), which only reads it.
 Everything a feed response needs (body, gzip body, ETags, header dicts) is computed here once
 per change of the feed's bytes, so a feed request costs a few header checks; :func:`export`
 writes the same bytes (and the same .gz) to a folder for nginx or a CDN.
@@ -25,8 +25,8 @@ from typing import Final
 from aiohttp import hdrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from reminderd.feed_tokens import FeedTokens
-from reminderd.feeds import FeedSet
+from reminderd.feeds.build import FeedSet
+from reminderd.feeds.tokens import FeedTokens
 
 CALENDAR_PATH: Final = "/calendar.ics"
 ICS_TYPE: Final = "text/calendar; charset=utf-8"

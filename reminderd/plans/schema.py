@@ -3,9 +3,9 @@
 What plans.yaml may hold, section by section (the top level, agencies, occasions,
 agreements, plans and their tasks): the keys each allows and requires, with examples for
 the messages, and how each value is read and checked. :class:`_Walker` walks a composed
-document through them, built on the generic readers of :mod:`reminderd.plans_fields` and
-the agency index of :mod:`reminderd.plans_agencies`; the composing, and the reading of
-tasks while composing, stay in :mod:`reminderd.plans_yaml`, the public entry point.
+document through them, built on the generic readers of :mod:`reminderd.plans.fields` and
+the agency index of :mod:`reminderd.plans.agencies`; the composing, and the reading of
+tasks while composing, stay in :mod:`reminderd.plans.loader`, the public entry point.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from dataclasses import replace
 from reminderd.core.model import Agreement, Occasion, OccasionKind, Plan, Plans, Task
 from reminderd.core.timeexpr import parse_date, parse_time, parse_yearly
 from reminderd.core.timing import Timing
-from reminderd.plans_agencies import _AgencyIndex
-from reminderd.plans_fields import _Fields, _Ident, _kind, _q
-from reminderd.yaml_nodes import Mapping, Node, Sequence
+from reminderd.plans.agencies import _AgencyIndex
+from reminderd.plans.fields import _Fields, _Ident, _kind, _q
+from reminderd.plans.nodes import Mapping, Node, Sequence
 
 _AGENCY_ID = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
@@ -94,10 +94,10 @@ class _Walker(_AgencyIndex):
         self.tasks: list[Task] = []
         self.task_ids: dict[str, int] = {}
         self.year: int | None = None
-        self.agencies_done = False  # indexed (early, see plans_yaml._Eager, or by the walk)
+        self.agencies_done = False  # indexed (early, see loader._Eager, or by the walk)
         self.prefilled: dict[int, _EarlyTasks] = {}  # id(tasks list) -> its tasks read early
 
-    # - reading early (see plans_yaml._Eager) -
+    # - reading early (see loader._Eager) -
 
     def early_agencies(self, key: Node, node: Node) -> None:
         # as walk() would; the budget cannot run out while composing, so no trail is needed

@@ -15,7 +15,7 @@ from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
 from reminderd.core.reminders import Reminder, ReminderKind, Role
 from reminderd.core.workdays import WorkCalendar
-from reminderd.mail_view import Digest
+from reminderd.mail.view import Digest
 
 NOW = datetime(2026, 6, 10, 1, 0, tzinfo=UTC)  # 08:00 Wednesday 10/06/2026 in Hà Nội
 AGENCY = Agency("so-vhttdl", "Sở Văn hóa, Thể thao và Du lịch", ("vhttdl@example.gov.vn",))

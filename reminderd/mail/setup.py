@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
 from reminderd.core.occurrence import Occurrence
-from reminderd.feed_tokens import FeedTokens, load_secret, parse_rotation
-from reminderd.feeds import feed_options
-from reminderd.ics import FeedBuilder
-from reminderd.mail_transport import MaildirTransport, Security, SmtpTransport, Transport
-from reminderd.mailer import Renderer, envelope_address
-from reminderd.sendpass import Mailer
+from reminderd.feeds.build import feed_options
+from reminderd.feeds.ics import FeedBuilder
+from reminderd.feeds.tokens import agency_feed_url, feed_tokens
+from reminderd.mail.message import envelope_address
+from reminderd.mail.render import Renderer
+from reminderd.mail.transport import MaildirTransport, Security, SmtpTransport, Transport
 from reminderd.workspace import Workspace
 
 
@@ -21,13 +22,16 @@ class MailSetupError(Exception):
     """A setting the mail cannot go out without (e.g. a credential variable that is unset)."""
 
 
-def feed_tokens(ws: Workspace) -> FeedTokens:
-    versions = parse_rotation(ws.settings.feeds["token_rotation"])
-    return FeedTokens(load_secret(ws.settings.var_dir), ws.agencies(), versions)
+@dataclass
+class Mailer:
+    """What a pass needs to turn reminders into sent mail."""
 
-
-def agency_feed_url(ws: Workspace, tokens: FeedTokens, agency: str) -> str:
-    return f"{ws.settings.public_url}/feeds/{tokens.token(agency)}.ics"
+    renderer: Renderer
+    transport: Callable[[], Transport]
+    sender: str
+    domain: str  # for Message-IDs
+    feed_url: Callable[[str], str]  # agency id -> its feed link
+    attachment: Callable[[str, Sequence[Occurrence], datetime], bytes]  # agency, items -> .ics
 
 
 def transport_factory(ws: Workspace) -> Callable[[], Transport]:

@@ -1,12 +1,14 @@
 """HTTP: the feeds (prebuilt bytes, ETag/304, precomputed gzip), /healthz, /metrics and the
 Vietnamese status page.
 
-The web layer schedules nothing. The service builds a :class:`~reminderd.publish.Published`
-snapshot with :func:`~reminderd.publish.publish` whenever the feeds are rebuilt, and a
-:class:`~reminderd.status.StatusInfo` with :func:`~reminderd.status.status_info`, and assigns
-them to :class:`WebState`; the handlers only read that state. Everything a feed response
-needs (body, gzip body, ETags, header dicts) is computed once per change of the feed's bytes
-(in :mod:`reminderd.publish`), so a feed request costs a few header checks.
+The web layer schedules nothing. The service builds a
+:class:`~reminderd.server.publish.Published` snapshot with
+:func:`~reminderd.server.publish.publish` whenever the feeds are rebuilt, and a
+:class:`~reminderd.server.status.StatusInfo` with
+:func:`~reminderd.server.status.status_info`, and assigns them to :class:`WebState`; the
+handlers only read that state. Everything a feed response needs (body, gzip body, ETags,
+header dicts) is computed once per change of the feed's bytes (in
+:mod:`reminderd.server.publish`), so a feed request costs a few header checks.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from typing import Any, Final
 import jinja2
 from aiohttp import hdrs, web
 
-from reminderd.publish import CALENDAR_PATH, FeedFile, Published
-from reminderd.status import StatusInfo
+from reminderd.server.publish import CALENDAR_PATH, FeedFile, Published
+from reminderd.server.status import StatusInfo
 from reminderd.store.base import Status
 
 log = logging.getLogger("reminderd.web")

@@ -1,0 +1,108 @@
+"""`reminderd when -` over 10,000 phrases: per-phrase time, side by side with a baseline.
+
+    python bench/bench_when.py [--phrases N] [--rounds R] [--baseline-src DIR]
+
+The phrases are the forms admins paste (dates, deadlines, months, quarters, ranges, recurring
+duties), each with its own day and year so no cache can help. Each round runs, in fresh
+interpreters and in alternation, this checkout's `reminderd when --json -` and, when
+``--baseline-src`` names another checkout's source folder (e.g. a `git worktree` of the
+previous release), that checkout's; the floor is the same interpreter reading stdin and
+printing one JSON line per phrase with nothing parsed. Figures are medians; the ratio is what
+matters, since this machine is shared and noisy. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+FORMS = (
+    "Trước ngày {d}/{m}/{y}",
+    "chậm nhất ngày {d}/{m}/{y}",
+    "{d}/{m}/{y}",
+    "Tháng {m}/{y}",
+    "vào tháng {m}/{y}",
+    "Quý {q}/{y}",
+    "Quý I hoặc quý II năm {y}",
+    "6 tháng đầu năm {y}",
+    "Trong năm {y}",
+    "Thường xuyên trong năm {y}",
+    "từ ngày {d}/{m} đến ngày 28/{m}/{y}",
+    "Từ tháng {m} năm {y}",
+    "05 ngày làm việc trong nửa cuối tháng {m}/{y}",
+    "giai đoạn {y} - 2030",
+    "ngày {d} tháng {m} năm {y}",
+)
+QUARTERS = ("I", "II", "III", "IV")
+
+FLOOR = (
+    "import json, sys\n"
+    "for line in sys.stdin:\n"
+    "    line = line.strip()\n"
+    "    if line:\n"
+    "        print(json.dumps({'text': line}, ensure_ascii=False))\n"
+)
+WHEN = "import sys; from reminderd.cli import main; sys.exit(main(['when', '--json', '-']))"
+
+
+def phrases(n: int, seed: int) -> str:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        form = rng.choice(FORMS)
+        out.append(form.format(d=rng.randint(1, 27), m=rng.randint(1, 12),
+                               y=rng.randint(2020, 2029), q=rng.choice(QUARTERS)))
+    return "\n".join(out) + "\n"
+
+
+def run(code: str, text: str, src: Path | None) -> float:
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    began = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], input=text.encode(), env=env,
+                          capture_output=True, check=False)
+    elapsed = time.perf_counter() - began
+    if done.returncode not in (0, 1):
+        raise SystemExit(done.stderr.decode()[-2000:])
+    return elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--phrases", type=int, default=10_000)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--baseline-src", type=Path, help="another checkout to compare with")
+    ap.add_argument("--seed", type=int, default=20261206)
+    args = ap.parse_args()
+    text = phrases(args.phrases, args.seed)
+    print(f"seed {args.seed}, {args.phrases} phrases, {args.rounds} rounds (medians)")
+    runs: dict[str, list[float]] = {"floor": [], "this": [], "baseline": []}
+    for _ in range(args.rounds):
+        runs["floor"].append(run(FLOOR, text, None))
+        runs["this"].append(run(WHEN, text, ROOT))
+        if args.baseline_src:
+            runs["baseline"].append(run(WHEN, text, args.baseline_src))
+    floor = statistics.median(runs["floor"])
+    for name, times in runs.items():
+        if not times:
+            continue
+        med = statistics.median(times)
+        per = (med - floor) / args.phrases * 1e6 if name != "floor" else 0.0
+        print(f"  {name:<9} {med:7.3f} s   {per:7.1f} µs/phrase over the floor")
+    if runs["baseline"]:
+        this = statistics.median(runs["this"]) - floor
+        base = statistics.median(runs["baseline"]) - floor
+        print(f"  this / baseline (per phrase, over the floor): {this / base:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Reminder mail: the template view, rendering, MIME messages, transports and their set-up."""

@@ -1,0 +1,1 @@
+"""The daemon: lifecycle, the service (scheduling, reloads), HTTP, status, published feeds."""
