@@ -14,9 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reminderd.docimport.build import import_document  # noqa: E402
-from reminderd.docimport.draft import to_yaml  # noqa: E402
-from reminderd.plans_yaml import load_plans  # noqa: E402
+from reminderd.plans.importer.build import import_document  # noqa: E402
+from reminderd.plans.importer.draft import to_yaml  # noqa: E402
+from reminderd.plans.loader import load_plans  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "import"
 LINES_PER_PAGE = 45

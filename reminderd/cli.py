@@ -330,7 +330,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 # --- import ----------------------------------------------------------------------------
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from reminderd.docimport.cli import run_import
+    from reminderd.importcmd import run_import
 
     return run_import(args)
 

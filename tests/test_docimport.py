@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reminderd.docimport.agencies import AgencyMatcher, name_key, split_agencies, strip_role
-from reminderd.docimport.build import extract, import_document
-from reminderd.docimport.draft import to_yaml
-from reminderd.docimport.readers import ImportProblem
-from reminderd.plans_yaml import load_plans
+from reminderd.plans.importer.agencies import AgencyMatcher, name_key, split_agencies, strip_role
+from reminderd.plans.importer.build import extract, import_document
+from reminderd.plans.importer.draft import to_yaml
+from reminderd.plans.importer.readers import ImportProblem
+from reminderd.plans.loader import load_plans
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "import"

@@ -25,15 +25,20 @@ ALLOWED: dict[str, set[str]] = {
     "holidays_vn": {"core"},
     "config": {"core", "plans"},
     "workspace": _PLAIN | {"config", "store"},
+    # the `reminderd import` command: the directory from the workspace, the importer
+    # (plans.importer) turns a document into a draft; nothing imports it but cli
+    "importcmd": _PLAIN | {"config", "workspace"},
     "feeds": _PLAIN | {"config", "workspace", "store"},
     "mail": _PLAIN | {"config", "workspace", "feeds"},
     "sendpass": _PLAIN | {"config", "workspace", "feeds", "mail", "store"},
     "server": _PLAIN | {"config", "workspace", "feeds", "mail", "sendpass", "store"},
-    "cli": _PLAIN | {"config", "workspace", "feeds", "mail", "sendpass", "server", "store"},
+    "cli": _PLAIN | {"config", "workspace", "importcmd", "feeds", "mail", "sendpass", "server",
+                     "store"},
     "__main__": {"cli"},
     "__init__": set(),
 }
-ORDER = ["core", "store", "plans", "wording", "holidays_vn", "config", "workspace", "feeds",
+ORDER = ["core", "store", "plans", "wording", "holidays_vn", "config", "workspace", "importcmd",
+         "feeds",
          "mail", "sendpass", "server", "cli", "__main__", "__init__"]
 
 

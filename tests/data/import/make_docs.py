@@ -13,7 +13,7 @@ from pathlib import Path
 
 import docx
 
-from reminderd.docimport.build import extract
+from reminderd.plans.importer.build import extract
 
 HERE = Path(__file__).parent
 SOURCE = HERE / "seed-002-phuluc.txt"

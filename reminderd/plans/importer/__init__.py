@@ -5,8 +5,8 @@ prose (tasks as written) -> build (agencies matched by :mod:`.agencies`, times r
 project's grammar, problems) -> draft (plans.yaml text with comments, or JSON).
 """
 
-from reminderd.docimport.build import Imported, import_document
-from reminderd.docimport.draft import to_json, to_yaml
-from reminderd.docimport.readers import ImportProblem
+from reminderd.plans.importer.build import Imported, import_document
+from reminderd.plans.importer.draft import to_json, to_yaml
+from reminderd.plans.importer.readers import ImportProblem
 
 __all__ = ["ImportProblem", "Imported", "import_document", "to_json", "to_yaml"]

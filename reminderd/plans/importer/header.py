@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from reminderd.docimport.model import PlanInfo
+from reminderd.plans.importer.model import PlanInfo
 
 _NUMBER = re.compile(
     r"^\s*(?:Số|SỐ)\s*(?:hiệu)?\s*:\s*(\d*\s*/\s*\d{0,4}\s*/?\s*[A-ZĐ][A-ZĐ0-9&]*(?:-[A-ZĐ0-9&]+)*)"

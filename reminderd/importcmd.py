@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from reminderd.core.model import Plans
-from reminderd.docimport.build import import_document
-from reminderd.docimport.draft import to_json, to_yaml
-from reminderd.docimport.readers import ImportProblem
+from reminderd.plans.importer.build import import_document
+from reminderd.plans.importer.draft import to_json, to_yaml
+from reminderd.plans.importer.readers import ImportProblem
 from reminderd.workspace import LoadError, load_workspace
 
 

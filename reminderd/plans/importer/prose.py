@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from reminderd.docimport.lines import continues
-from reminderd.docimport.model import RawTask
+from reminderd.plans.importer.lines import continues
+from reminderd.plans.importer.model import RawTask
 
 _FIELD = re.compile(
     r"^(?:[-+•*]\s*)?(?P<label>"

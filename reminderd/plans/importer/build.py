@@ -18,12 +18,12 @@ from rapidfuzz import fuzz
 from reminderd.core.errors import TimeExprError
 from reminderd.core.model import Plans
 from reminderd.core.timeexpr import describe, parse_time
-from reminderd.docimport.agencies import AgencyMatcher, Match, fold, split_agencies
-from reminderd.docimport.lines import drop_page_furniture, nfc_lines
-from reminderd.docimport.model import PlanInfo, RawTask
-from reminderd.docimport.prose import tasks_from_prose
-from reminderd.docimport.readers import Table, read_document
-from reminderd.docimport.tables import (
+from reminderd.plans.importer.agencies import AgencyMatcher, Match, fold, split_agencies
+from reminderd.plans.importer.lines import drop_page_furniture, nfc_lines
+from reminderd.plans.importer.model import PlanInfo, RawTask
+from reminderd.plans.importer.prose import tasks_from_prose
+from reminderd.plans.importer.readers import Table, read_document
+from reminderd.plans.importer.tables import (
     find_text_tables,
     merge_tables,
     tasks_from_table,
@@ -73,7 +73,7 @@ def _timeish(text: str) -> bool:
 
 def extract(path: Path, year: int | None = None) -> tuple[PlanInfo, list[RawTask]]:
     """The plan's particulars and its tasks as written."""
-    from reminderd.docimport.header import plan_info
+    from reminderd.plans.importer.header import plan_info
 
     blocks = read_document(path)
     lines = drop_page_furniture(nfc_lines([b for b in blocks if isinstance(b, str)]))

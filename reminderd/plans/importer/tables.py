@@ -8,7 +8,7 @@ roles of the columns and their order.
 In a flattened table (a gazette PDF copied as text) each row starts at its number (a line
 "1", "2." or a Roman "II" for a group), the cells follow one per line, a long cell broken
 over several lines, and an empty cell leaves no line. The cells are rejoined
-(:func:`reminderd.docimport.lines.join_cells`) and read by what they hold: the first is the
+(:func:`reminderd.plans.importer.lines.join_cells`) and read by what they hold: the first is the
 content, cells that start like an agency name are the lead then the coordinating agencies,
 the cell our time grammar reads (or that looks like a time) is the time; the rest
 (products, funding, notes) are kept as notes. The header repeated on each page and the
@@ -20,10 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from reminderd.docimport.agencies import fold, starts_like_agency
-from reminderd.docimport.lines import join_cells
-from reminderd.docimport.model import RawTask
-from reminderd.docimport.readers import Table
+from reminderd.plans.importer.agencies import fold, starts_like_agency
+from reminderd.plans.importer.lines import join_cells
+from reminderd.plans.importer.model import RawTask
+from reminderd.plans.importer.readers import Table
 
 # column roles, looked for in this order so that "Thời gian thực hiện" is a time, not a lead
 _ROLE_WORDS = (

@@ -12,8 +12,8 @@ import json
 import re
 from typing import Any
 
-from reminderd.docimport.agencies import Match
-from reminderd.docimport.build import Imported, ImportedTask
+from reminderd.plans.importer.agencies import Match
+from reminderd.plans.importer.build import Imported, ImportedTask
 
 _ID_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
