@@ -24,7 +24,7 @@ from reminderd.core.timeexpr import describe, parse_date, parse_time
 from reminderd.feeds.build import Feeds, size_warnings
 from reminderd.mail.render import TemplateProblem, check_templates
 from reminderd.mail.setup import MailSetupError, build_mailer
-from reminderd.plans.agencies import resolve_agency
+from reminderd.plans.names import resolve_agency
 from reminderd.sendpass import describe_dry_run, run_pass
 from reminderd.store import open_store
 from reminderd.store.base import DeliveryStore, Status, StoreError

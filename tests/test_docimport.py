@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reminderd.plans.importer.agencies import AgencyMatcher, name_key, split_agencies, strip_role
 from reminderd.plans.importer.build import extract, import_document
+from reminderd.plans.importer.cells import split_agencies
 from reminderd.plans.importer.draft import to_yaml
 from reminderd.plans.importer.readers import ImportProblem
 from reminderd.plans.loader import load_plans
+from reminderd.plans.names import AgencyMatcher, name_key, strip_role
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "import"
@@ -172,7 +173,7 @@ def test_cli_output_file_and_draft_loads(tmp_path: Path) -> None:
     assert again.returncode == 2 and "đã có" in again.stderr  # never overwrites
     # once the agencies it names exist, the draft loads with the project's loader
     imported = import_document(DATA / "nq03-cp-2025-phuluc.txt", load_plans(PLANS))
-    unique = {m.written.casefold(): m.written for t in imported.tasks
+    unique = {name_key(m.written): m.written for t in imported.tasks
               for m in (*t.lead, *t.support) if m.agency is None}
     names = sorted(unique.values())
     base = yaml.safe_load(PLANS.read_text("utf-8"))

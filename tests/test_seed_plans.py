@@ -465,7 +465,7 @@ def test_agency_directory(plans: Any) -> None:
 
 
 def test_document_spellings_resolve(plans: Any) -> None:
-    from reminderd.plans.agencies import resolve_agency
+    from reminderd.plans.names import resolve_agency
 
     for spelling, agency_id in ALIASES.items():
         assert resolve_agency(plans, spelling) == agency_id, spelling

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 from reminderd.core.errors import TimeExprError
 from reminderd.core.model import Plans
 from reminderd.core.timeexpr import describe, parse_time
-from reminderd.plans.importer.agencies import AgencyMatcher, Match, fold, split_agencies
+from reminderd.plans.importer.cells import split_agencies
 from reminderd.plans.importer.lines import drop_page_furniture, nfc_lines
 from reminderd.plans.importer.model import PlanInfo, RawTask
 from reminderd.plans.importer.prose import tasks_from_prose
@@ -29,6 +29,7 @@ from reminderd.plans.importer.tables import (
     tasks_from_table,
     tasks_from_text_table,
 )
+from reminderd.plans.names import AgencyMatcher, Match, fold
 
 _TIMEISH = re.compile(
     r"\b(?:quý|tháng|năm|ngày|thường xuyên|hằng|hàng|định kỳ|trước|giai đoạn|đến|từ|"
@@ -115,9 +116,7 @@ def import_document(
 ) -> Imported:
     info, raw = extract(path, year)
     plan_year = year or info.year or 0
-    matcher = AgencyMatcher.build(
-        (a.id, a.name, a.aliases) for a in (plans.agencies if plans else ())
-    )
+    matcher = AgencyMatcher.from_plans(plans)
     existing = [
         (plan.id, task.id, fold(task.title), str(task.origin))
         for plan in (plans.plans if plans else ())
@@ -142,15 +141,15 @@ def _agencies(item: ImportedTask, matcher: AgencyMatcher) -> None:
         matches = [matcher.match(name) for name in split_agencies(text)]
         setattr(item, attr, matches)
         for m in matches:
-            if m.agency is not None:
+            if m.ids or m.group_id is not None:
                 continue
             near = "; ".join(f"{ident} ({name}, {score}%)" for ident, name, score in m.suggestions)
             if m.group:
                 item.problems.append(Problem(
                     "group",
                     f"“{m.written}” là một nhóm cơ quan chung, chưa có trong danh bạ; "
-                    "plans.yaml chưa có khái niệm nhóm: thêm một cơ quan đại diện cho nhóm "
-                    "(như dl-lienquan) rồi dùng id đó, hoặc bỏ"
+                    "thêm nhóm vào groups: (id, name, aliases có cách viết này, members: "
+                    "các cơ quan của nhóm) rồi dùng id nhóm, hoặc bỏ"
                     + (f"; gần nhất: {near}" if near else ""),
                 ))
             else:

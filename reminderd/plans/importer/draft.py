@@ -12,8 +12,8 @@ import json
 import re
 from typing import Any
 
-from reminderd.plans.importer.agencies import Match
 from reminderd.plans.importer.build import Imported, ImportedTask
+from reminderd.plans.names import Match
 
 _ID_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -34,7 +34,7 @@ def _q(text: str) -> str:
 
 
 def _refs(matches: list[Match]) -> str:
-    return "[" + ", ".join(m.agency if m.agency else _q(m.written) for m in matches) + "]"
+    return "[" + ", ".join(m.agency or m.group_id or _q(m.written) for m in matches) + "]"
 
 
 def reference_text(imported: Imported) -> str:
@@ -122,8 +122,8 @@ def _task_json(task: ImportedTask) -> dict[str, Any]:
         "title": raw.title,
         "lead_text": raw.lead_text,
         "support_text": [m.written for m in task.support],
-        "lead": [m.agency for m in task.lead if m.agency],
-        "support": [m.agency for m in task.support if m.agency],
+        "lead": [i for m in task.lead for i in m.ids],
+        "support": [i for m in task.support for i in m.ids],
         "when": raw.when,
         "kind": timing.get("kind"),
         "start": timing.get("start"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from reminderd.plans.importer.agencies import starts_like_agency
+from reminderd.plans.importer.cells import starts_like_agency
 
 _GAZETTE = re.compile(r"^\s*CÔNG\s*BÁO\b|^\s*Công báo\s*(?:số|/)", re.IGNORECASE)
 _PAGE_NUMBER = re.compile(

@@ -20,10 +20,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from reminderd.plans.importer.agencies import fold, starts_like_agency
+from reminderd.plans.importer.cells import starts_like_agency
 from reminderd.plans.importer.lines import join_cells
 from reminderd.plans.importer.model import RawTask
 from reminderd.plans.importer.readers import Table
+from reminderd.plans.names import fold
 
 # column roles, looked for in this order so that "Thời gian thực hiện" is a time, not a lead
 _ROLE_WORDS = (
