@@ -47,7 +47,7 @@ def big_document() -> str:
 
 
 def main() -> None:
-    plans = load_plans(ROOT / "plans.yaml")
+    plans = load_plans(ROOT / "plans")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ke-hoach-40-trang.txt"
         path.write_text(big_document(), "utf-8")

@@ -22,6 +22,7 @@ from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrences import unscheduled
 from reminderd.core.timeexpr import describe, parse_date, parse_time
 from reminderd.feeds.build import Feeds, size_warnings
+from reminderd.intake.review import summary as review_summary
 from reminderd.mail.render import TemplateProblem, check_templates
 from reminderd.mail.setup import MailSetupError, build_mailer
 from reminderd.plans.names import resolve_agency
@@ -107,6 +108,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"  warnings: {len(pending)} item(s) have no date and get no reminders:")
         for item in pending:
             print(f"    {item.origin}: {item.key}: {item.reason}")
+    for line in review_summary(ws, today):  # what new or changed plan files add
+        print(line)
     return 0
 
 
@@ -330,7 +333,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 # --- import ----------------------------------------------------------------------------
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from reminderd.importcmd import run_import
+    from reminderd.intake.importing import run_import
 
     return run_import(args)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from bundled import BUNDLED, single_file_text
 
 from reminderd.plans.importer.build import extract, import_document
 from reminderd.plans.importer.cells import split_agencies
@@ -20,7 +21,7 @@ from reminderd.plans.names import AgencyMatcher, name_key, strip_role
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "import"
-PLANS = ROOT / "plans.yaml"
+PLANS = BUNDLED
 CONFIG = ROOT / "config" / "reminderd.yaml"
 
 # document -> the expectations it is checked against (the .docx and .pdf hold seed 002)
@@ -176,7 +177,7 @@ def test_cli_output_file_and_draft_loads(tmp_path: Path) -> None:
     unique = {name_key(m.written): m.written for t in imported.tasks
               for m in (*t.lead, *t.support) if m.agency is None}
     names = sorted(unique.values())
-    base = yaml.safe_load(PLANS.read_text("utf-8"))
+    base = yaml.safe_load(single_file_text())
     agencies = base["agencies"] + [
         {"id": f"new-{k}", "name": name, "emails": [f"new{k}@example.org"]}
         for k, name in enumerate(names)
@@ -196,7 +197,7 @@ def test_seed_draft_flags_duplicates_and_loads(tmp_path: Path) -> None:
     text = to_yaml(imported, "kh-34-2024-draft")
     assert text.count("có vẻ trùng nhiệm vụ") >= 25  # the seed is already in plans.yaml
     draft = yaml.safe_load(text)
-    base = yaml.safe_load(PLANS.read_text("utf-8"))
+    base = yaml.safe_load(single_file_text())
     base["plans"] = draft["plans"]
     combined = tmp_path / "plans.yaml"
     combined.write_text(yaml.safe_dump(base, allow_unicode=True, sort_keys=False), "utf-8")

@@ -31,6 +31,7 @@ from reminderd.feeds.build import Feeds
 from reminderd.feeds.tokens import feed_tokens
 from reminderd.mail.render import TemplateProblem, check_templates
 from reminderd.mail.setup import Mailer, MailSetupError, build_mailer
+from reminderd.plans.loader import plan_files
 from reminderd.sendpass import PassReport, run_pass
 from reminderd.server.clock import Clock
 from reminderd.server.offload import in_thread
@@ -99,6 +100,8 @@ def _watched(ws_or_path: Workspace | Path) -> list[Path]:
         return [ws_or_path]
     settings = ws_or_path.settings
     paths = [settings.plans]
+    if settings.plans.is_dir():  # a plans folder: a file added, changed or removed
+        paths.extend(plan_files(settings.plans))
     if settings.path is not None:
         paths.append(settings.path)
     folder = settings.templates

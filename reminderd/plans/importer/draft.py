@@ -58,8 +58,9 @@ def reference_text(imported: Imported) -> str:
 def to_yaml(imported: Imported, given_id: str | None = None) -> str:
     info = imported.info
     out = [
-        f"# Bản nháp do `reminderd import` tạo từ {imported.path.name}: kiểm tra rồi chép vào",
-        "# plans.yaml. Mỗi dòng “# CẦN QUYẾT ĐỊNH:” là một điểm người soạn phải quyết định.",
+        f"# Bản nháp do `reminderd import` tạo từ {imported.path.name}: để tệp này trong thư mục",
+        "# plans (mỗi văn bản một tệp) hoặc chép vào plans.yaml. Mỗi dòng “# CẦN QUYẾT ĐỊNH:” là",
+        "# một điểm người soạn phải quyết định; `reminderd check` cho biết tệp thêm những gì.",
         "# Cơ quan chưa có trong danh bạ được ghi đúng như văn bản viết: thêm cơ quan đó vào",
         "# agencies: (tên hoặc bí danh trùng với cách viết này) hoặc thay bằng id đúng.",
     ]
