@@ -243,3 +243,34 @@ def test_import_writes_a_new_file_into_the_folder_and_check_reviews_it(tmp_path:
     assert "hạn đầu tiên:" in text and f"29/06/{year}  1  Báo cáo  (chủ trì: easup, buondon)" \
         in text, text
     assert "Không có tệp kế hoạch nào mới" in run("check").stdout
+
+
+@pytest.mark.slow
+def test_the_daemon_applies_a_new_file_and_keeps_the_last_good_on_a_bad_one(
+        tmp_path: Path) -> None:
+    from daemon_proc import Daemon, wait_for
+    from smtp_server import ThreadedSmtpServer
+
+    with ThreadedSmtpServer() as smtp:
+        d = Daemon(tmp_path, AGENCIES + PLAN.format(plan="kh1", lead="snv"), smtp.port,
+                   folder=True).start()
+        try:
+            def feed() -> bytes:
+                return d.get("/calendar.ics")[2]
+
+            assert b"UID:task/kh1/1@" in feed() and b"task/kh2/" not in feed()
+            new = d.plans.parent / "34-KH-UBND-2026.yaml"
+            new.write_text(PLAN.format(plan="kh2", lead='"Sở KH&ĐT"'), "utf-8")
+            assert wait_for(lambda: b"UID:task/kh2/1@" in feed(), 20), d.output()
+            # a bad file: the running version stays, the problem shows, located
+            bad = d.plans.parent / "35-KH-UBND-2026.yaml"
+            bad.write_text(PLAN.format(plan="kh3", lead="Sở Không Có"), "utf-8")
+            assert wait_for(lambda: d.get("/healthz")[0] == 503 or
+                            f"{bad}:9:" in d.output(), 20), d.output()
+            assert b"UID:task/kh2/1@" in feed() and b"task/kh3/" not in feed()
+            assert f"{bad}:9:" in d.output()  # the log names the file, line and column
+            bad.unlink()  # removed: the folder is whole again
+            assert wait_for(lambda: "reload.ok" in d.output().rsplit(str(bad), 1)[-1], 20)
+            assert b"UID:task/kh2/1@" in feed()
+        finally:
+            d.kill()
