@@ -21,7 +21,10 @@ from reminderd.core.errors import TimeExprError
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrences import unscheduled
 from reminderd.core.timeexpr import describe, parse_date, parse_time
+from reminderd.core.timing import Timing
+from reminderd.core.workdays import WorkCalendar
 from reminderd.feeds.build import Feeds, size_warnings
+from reminderd.holidays_vn import build_calendar
 from reminderd.intake.review import summary as review_summary
 from reminderd.mail.render import TemplateProblem, check_templates
 from reminderd.mail.setup import MailSetupError, build_mailer
@@ -108,9 +111,29 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"  warnings: {len(pending)} item(s) have no date and get no reminders:")
         for item in pending:
             print(f"    {item.origin}: {item.key}: {item.reason}")
+    aside = [(task.origin, task.when) for plan in plans.plans for task in plan.tasks
+             if task.when.ignored]
+    if aside:
+        print(f"  warnings: {len(aside)} time phrase(s) were read with words set aside; check "
+              "that the date is the one meant (docs/cach-ghi-thoi-gian.md):")
+        for origin, timing in aside:
+            words = ", ".join(repr(w) for w in timing.ignored)
+            print(f"    {origin}: warning: {timing.text!r} read as {describe_short(timing)}; "
+                  f"set aside: {words}")
     for line in review_summary(ws, today):  # what new or changed plan files add
         print(line)
     return 0
+
+
+def describe_short(timing: Timing) -> str:
+    """"window 01/09/2025 - 30/09/2025", "deadline 19/11/2025 17:00" for check's warnings."""
+    def d(day: date | None) -> str:
+        return f"{day:%d/%m/%Y}" if day else "…"
+
+    span = d(timing.end) if timing.start is None else f"{d(timing.start)} - {d(timing.end)}"
+    rule = timing.recurrence.rrule if timing.recurrence is not None else None
+    at = f" {timing.time}" if timing.time else ""
+    return f"{timing.kind} {rule or span}{at}"
 
 
 # --- when ------------------------------------------------------------------------------
@@ -134,7 +157,7 @@ def cmd_when(args: argparse.Namespace) -> int:
             else:
                 print(f"error: {exc}", file=sys.stderr)
             continue
-        info = describe(timing, year)
+        info = describe(timing, year, _calendar_for(timing))
         if args.json:
             print(json.dumps(info, ensure_ascii=False))
         else:
@@ -142,11 +165,21 @@ def cmd_when(args: argparse.Namespace) -> int:
     return status
 
 
+def _calendar_for(timing: Timing) -> WorkCalendar | None:
+    """Working days for a period counted from a written start (Art. 148(5) needs holidays)."""
+    rel = timing.relative
+    if rel is None or rel.start is None:
+        return None
+    years = rel.amount if rel.unit == "year" else rel.amount // 12 if rel.unit == "month" else 0
+    return build_calendar(range(rel.start.year, rel.start.year + years + 2))
+
+
 def _when_line(info: dict[str, Any]) -> str:
     parts = [f"{info['text']!r}: {info['kind']}"]
     if info.get("start") or info.get("end"):
         parts.append(f"{info.get('start') or '…'} → {info.get('end') or '…'}")
-    for key in ("nominal", "rrule", "since", "workdays", "relative", "reason"):
+    for key in ("time", "daypart", "nominal", "rrule", "since", "workdays", "relative", "reason",
+                "ignored"):
         if info.get(key):
             parts.append(f"{key}={info[key]}")
     if info.get("next"):
@@ -183,6 +216,7 @@ def occurrence_json(occ: Occurrence) -> dict[str, Any]:
         "ordinal": occ.ordinal,
         "round": occ.round,
         "done": iso(occ.done),
+        "time": occ.time or None,
         "origin": occ.origin,
     }
 

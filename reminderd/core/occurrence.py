@@ -44,6 +44,8 @@ class Occurrence:
     ordinal: int | None = None  # anniversary years
     round: bool = False  # a round anniversary (every 5 years)
     workdays: int | None = None
+    time: str = ""  # time of day as the phrase wrote it ("17:00"), else ""
+    daypart: str = ""  # "sáng", "chiều" ... when the phrase gives no clock time
     done: dt.date | None = None
     remind: tuple[int, ...] | None = None  # per-item override of the reminder ladder
     occasion_kind: str = ""  # for occasions: OccasionKind value

@@ -18,7 +18,7 @@ from reminderd.core.occurrence import Occurrence, OccurrenceKind
 from reminderd.core.recurrence import expand as expand_rule
 from reminderd.core.recurrence import period_label
 from reminderd.core.timing import Kind, Recurrence
-from reminderd.core.workdays import WorkCalendar
+from reminderd.core.workdays import WorkCalendar, period_end
 
 MAX_OCCURRENCES = 2_000_000
 MAX_PER_ITEM = 10_000
@@ -77,7 +77,8 @@ def _unscheduled_reason(task: Task) -> str:
         return f"không có mốc thời gian ({timing.text})"
     if timing.kind is Kind.ONGOING and timing.start is None and timing.end is None:
         return f"thường xuyên, không có mốc bắt đầu hay kết thúc ({timing.text})"
-    if timing.kind is Kind.DEADLINE and timing.end is None:
+    rel = timing.relative
+    if timing.kind is Kind.DEADLINE and timing.end is None and (rel is None or rel.start is None):
         return f"thời hạn tính từ một mốc chưa có trong plans.yaml ({timing.text})"
     rule = timing.recurrence
     if timing.kind is Kind.RECURRING and rule is not None and rule.day == 0 and not rule.anchor:
@@ -88,7 +89,7 @@ def _unscheduled_reason(task: Task) -> str:
 def _all(plans: Plans, start: date, end: date, calendar: WorkCalendar) -> Iterator[Occurrence]:
     for plan in plans.plans:
         for task in plan.tasks:
-            yield from _task(plan, task, start, end)
+            yield from _task(plan, task, start, end, calendar)
     for occasion in plans.occasions:
         yield from _occasion(occasion, start, end)
     for agreement in plans.agreements:
@@ -106,7 +107,9 @@ _TASK_KINDS = {
 }
 
 
-def _task(plan: Plan, task: Task, start: date, end: date) -> Iterator[Occurrence]:
+def _task(
+    plan: Plan, task: Task, start: date, end: date, calendar: WorkCalendar
+) -> Iterator[Occurrence]:
     timing = task.when
     base = Occurrence(
         key=_task_key(plan, task),
@@ -132,6 +135,8 @@ def _task(plan: Plan, task: Task, start: date, end: date) -> Iterator[Occurrence
     if kind is None:
         return
     day = timing.end if timing.end is not None else timing.start
+    if timing.relative is not None and timing.relative.start is not None:
+        day = period_end(timing.relative, calendar)  # Civil Code Art. 147-148
     if day is None:
         return
     nominal = timing.nominal if timing.nominal != day else None
@@ -145,6 +150,8 @@ def _task(plan: Plan, task: Task, start: date, end: date) -> Iterator[Occurrence
         end=timing.end if kind is not OccurrenceKind.DEADLINE else None,
         nominal=nominal,
         workdays=timing.workdays,
+        time=timing.time or "",
+        daypart=timing.daypart or "",
         ordinal=_ordinal(timing.since, day.year),
     )
 

@@ -1,4 +1,4 @@
-"""Vietnamese administrative time phrases -> Timing (shared/design/time-expressions.md).
+"""Vietnamese administrative time phrases -> Timing (docs/cach-ghi-thoi-gian.md).
 
 ``parse_time`` reads the time column of a plan ("Trước ngày 15/8/2022", "Quý II/2024",
 "6 tháng, hằng năm", "Theo Kế hoạch của đoàn cấp cao") the way a Vietnamese civil servant
@@ -24,10 +24,17 @@ from reminderd.core import lunar
 from reminderd.core.errors import TimeExprError
 from reminderd.core.nameddays import Mismatch, substitute
 from reminderd.core.recurrence import expand
-from reminderd.core.timeperiod import LAST_YEAR, Bad, parse_yearly_day, resolve, year_of
+from reminderd.core.timeperiod import (
+    LAST_YEAR,
+    Bad,
+    parse_day,
+    parse_yearly_day,
+    resolve,
+    year_of,
+)
 from reminderd.core.timerules import combine_yearly, read, yearly_rule
 from reminderd.core.timing import Kind, Recurrence, Timing
-from reminderd.core.vnwords import CAN_CHI_RX, normalise, word_number
+from reminderd.core.vnwords import CAN_CHI_RX, NUM_WORDS, normalise, word_number
 from reminderd.core.workdays import WorkCalendar, period_end
 
 __all__ = ["describe", "parse_date", "parse_time", "parse_yearly"]
@@ -38,12 +45,16 @@ _FORMS = (
     "Từ tháng 2 năm 2022", "Thường xuyên trong năm 2024", "6 tháng, hằng năm",
     "định kỳ 02 năm/lần", "10/3 âm lịch", "Tết Nguyên Đán 2025", "Theo kế hoạch ...",
 )  # fmt: skip
-HINT_FORMS = "forms that work: " + " | ".join(_FORMS)
+HINT_FORMS = ("forms that work: " + " | ".join(_FORMS)
+              + " (every form, with examples: docs/cach-ghi-thoi-gian.md)")
 _MAX_LENGTH = 300  # a time column entry, not a paragraph
 
 # --- preparing the text --------------------------------------------------------------------
 
 _LEAD = re.compile(r"(?:[-+•*] ?|(?:thời gian|thời hạn)(?: [^:]{1,30})?: ?|dự kiến:? |vào )")
+# Any short label before a colon; not one whose words change the time ("Kể từ: …").
+_LABEL = re.compile(r"([^:0-9()]{2,40}?) ?: ")
+_LABEL_STOP = re.compile(r"\b(?:trước|sau|từ|kể|đến|tới|không|chưa|nếu|khi|hoặc|trừ)\b")
 _LABEL_CI = re.compile(
     r"^\s*(?:[-+•*]\s*|(?:thời gian|thời hạn)(?: [^:]{1,30})?\s*:\s*|dự kiến:?\s+)+", re.I
 )
@@ -61,14 +72,85 @@ _RELATIVE_NOW = re.compile(
     r"|quý (?:tới|sau|này)|hôm nay|ngày mai)\b"
 )
 _SPELLED = re.compile(r"(?<![0-9/.-])([0-9]{1,2}) \(([^()0-9]+)\)")  # "06 (sáu)": must agree
+_SPELLED_FIRST = re.compile(rf"(?:(?<=tháng )|(?<=ngày ))({NUM_WORDS}) \(([0-9]{{1,2}})\)")
 # A trailing parenthetical without digits is a remark; final stops are not part of the time.
 _TAIL = re.compile(r"(?: ?\([^()0-9]*\)|[ .;,:!]|\./\.)+$")  # remarks in brackets, stops
+_CONDITION = re.compile(r"\b(?:khi|nếu|tùy|trừ|trường hợp|trong trường hợp|điều kiện)\b")
 _REMARK = re.compile(r"\(([^()0-9]*)\)")
 _TAIL_CHARS = frozenset(") .;,:!")
 _OR_ADHOC = re.compile(
     r",? (?:hoặc|và) (?:đến )?(?:thời điểm )?(?:đột xuất|khi có yêu cầu|khi được yêu cầu"
     r"|theo yêu cầu|khi cần)\b.*$"
 )
+# "Báo cáo 6 tháng đầu năm gửi trước ngày 10/07": which report, then its due day.
+_REPORT_LABEL = re.compile(
+    r"(?:số liệu )?báo cáo (?:định kỳ )?(?:hằng )?(?P<c>tháng|quý|năm|cả năm|(?:0?6|sáu) tháng"
+    r"(?: đầu năm| cuối năm)?|(?:0?9|chín) tháng(?: đầu năm)?)(?: (?:được )?(?:gửi|nộp))?,? "
+    r"(?=(?:tính )?từ |trước |chậm nhất |hạn |vào |trong |ngày )"
+)
+_PERIOD_COMMA_YEAR = re.compile(r"((?:quý|tháng) [ivx0-9]+), (năm [0-9]{4})")
+# "(06 tháng 15 ngày)" after a range: the document's own count; ", tầm nhìn 2045": a horizon.
+_REMARKS = re.compile(
+    r" \((?:[0-9]{1,3} (?:năm|tháng|ngày|tuần),? ?)+\)|,? tầm nhìn (?:đến )?(?:năm )?[0-9]{4}"
+    r"| \((?:gmt|utc) ?\+ ?0?7(?::00)?\)| \(giờ (?:hà nội|việt nam)\)"
+)
+# "ngày 21/4/2021 (nhằm ngày 10 tháng 3 âm lịch)": the lunar day beside the solar one.
+_LUNAR_TOO = re.compile(
+    r"(?P<solar>[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4}),? \((?:tức|nhằm|nhằm|tức là)? ?(?:ngày )?"
+    r"(?P<lunar>[^()]*(?:âm lịch|âl))\)"
+)
+_WEEKDAY = r"(?:thứ (?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ nhật|cn)"
+_WEEKDAY_NUM = {"hai": 0, "2": 0, "ba": 1, "3": 1, "tư": 2, "4": 2, "năm": 3, "5": 3, "sáu": 4,
+                "6": 4, "bảy": 5, "7": 5, "chủ nhật": 6, "cn": 6}  # fmt: skip
+_WITH_WEEKDAY = re.compile(
+    rf"(?P<w1>{_WEEKDAY})(?:,? |-| - )(?:ngày )?(?=[0-9])"
+    rf"|(?<=[0-9]) ?,? \(?(?P<w2>{_WEEKDAY})\)?(?=$|[ ,;.])"
+)
+_DATE_AFTER = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})(?:[/.-]([0-9]{4}))?")
+_DATE_BEFORE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})(?:[/.-]([0-9]{4}))?$")
+
+
+def _weekdays(p: _Prepared, year: int | None) -> None:
+    """"thứ Tư ngày 30/4/2025", "16/07/2024 (thứ ba)": the weekday must be the date's."""
+
+    def check(m: re.Match[str]) -> str:
+        name = m["w1"] or m["w2"]
+        near = (_DATE_AFTER.match(p.s, m.end()) if m["w1"]
+                else _DATE_BEFORE.search(p.s, 0, m.start()))
+        if near is None:
+            return m[0]
+        y = int(near[3]) if near[3] else year
+        if y is None:
+            return " " if m["w2"] else ""
+        try:
+            day = date(y, int(near[2]), int(near[1]))
+        except ValueError:
+            return m[0]  # an impossible date: said by the grammar
+        want = _WEEKDAY_NUM[name.removeprefix("thứ ")]
+        if day.weekday() != want:
+            raise Bad(f"{day:%d/%m/%Y} is a {day:%A}, not {name}",
+                      "check the date and the weekday in the document")
+        return "ngày " if m["w1"] else ""
+
+    p.s = " ".join(_WITH_WEEKDAY.sub(check, p.s).split())
+
+
+def _lunar_too(p: _Prepared) -> None:
+    """Check the lunar date written beside a solar one, then read the solar one."""
+
+    def check(m: re.Match[str]) -> str:
+        solar = parse_day(m["solar"])
+        lunar_day = parse_day(m["lunar"].strip(), solar.year if solar else None)
+        if solar is None or lunar_day is None or solar.year is None:
+            return m[0]
+        if resolve(lunar_day, solar.year) != resolve(solar, None):
+            raise Bad(f"{m['solar']} is not {m['lunar'].strip()}",
+                      "check the solar and the lunar date in the document")
+        return m["solar"]
+
+    p.s = _LUNAR_TOO.sub(check, p.s)
+
+
 # A bracket about what a report or its data covers: "(báo cáo 02 tuần đầu tháng)", "(số liệu
 # tính từ ngày 15/12 năm trước ...)". The due day stands outside it.
 _COVERS = re.compile(r" \((?:báo cáo|số liệu|đối với|áp dụng cho|tính theo)[^()]*\)")
@@ -96,13 +178,14 @@ class _Prepared:
     daypart: str | None = None
 
 
-def _spelled(m: re.Match[str]) -> str:
-    said = word_number(m[2].strip())
+def _spelled(m: re.Match[str], *, digits_first: bool = True) -> str:
+    digits, words = (m[1], m[2]) if digits_first else (m[2], m[1])
+    said = word_number(words.strip())
     if said is None:
         return m[0]  # not a number: a remark, handled below
-    if said != int(m[1]):
-        raise Bad(f"{m[0]}: the digits say {int(m[1])} but the words say {said}")
-    return m[1]
+    if said != int(digits):
+        raise Bad(f"{m[0]}: the digits say {int(digits)} but the words say {said}")
+    return digits
 
 
 def _can_chi(s: str) -> str:
@@ -139,13 +222,14 @@ def _clock(p: _Prepared) -> None:
         times.append(f"{hour:02d}:{minute:02d}")
         p.daypart = p.daypart or m["dp"]
     p.time = "-".join(times)
-    due = any(m["pre"].startswith(("trước", "chậm nhất")) for m in found)
-    rest = _CLOCK.sub("", p.s)
+
+    def keep_due(m: re.Match[str]) -> str:  # before 17:00 on X: X itself is allowed
+        return " chậm nhất " if m["pre"].startswith(("trước", "chậm nhất")) else " "
+
+    rest = _CLOCK.sub(keep_due, p.s)
     rest = " ".join(rest.replace(" ,", ",").split()).strip(", ")
     rest = re.sub(r"^(?:đến|tới|-) ", "", rest)  # the end of "từ 8h00 đến 11h00 ngày X"
-    if due and not rest.startswith(("chậm nhất", "trước", "hạn")):
-        rest = f"chậm nhất {rest}"  # before 17:00 on X: X itself is allowed
-    p.s = rest
+    p.s = re.sub(r"chậm nhất,? (?:(?:vào|là|đến) )*(?:đến|tới|-) ", "chậm nhất ", rest)
 
 
 def _daypart(p: _Prepared) -> None:
@@ -166,8 +250,8 @@ _CYCLE_WORDS = (
     (re.compile(r"\bchậm nhất (?:là |vào |đến )*(?=ngày|[0-9]|trước)"), "chậm nhất "),
     (re.compile(
         r"\btháng (?:tiếp theo ngay sau|liền sau|tiếp sau|sau liền kề|tiếp theo liền kề|liền kề sau"
-        r"|kế tiếp sau|kế tiếp|tiếp theo|liền kề|sau)(?: (?:của |với )?tháng báo cáo)?\b"),
-     "tháng sau"),
+        r"|kế tiếp sau|kế tiếp|tiếp theo|liền kề|sau)(?: (?:của |với )?tháng báo cáo)?\b"
+        r"(?! (?:của |thuộc )?kỳ)"), "tháng sau"),
     (re.compile(
         r"\bquý (?:tiếp theo ngay sau|liền sau|tiếp sau|tiếp theo|kế tiếp|liền kề|sau)"
         r"(?: (?:của |với )?quý báo cáo)?\b"), "quý sau"),
@@ -186,9 +270,16 @@ _FOR_REPORT = re.compile(
 )
 
 
+_WITHIN = re.compile(
+    r"\b(?:trong (?:vòng |thời hạn |thời gian )?(?:không quá |tối đa )?|không quá |tối đa )"
+    r"(?=[0-9]{1,3} (?:ngày|tuần|tháng|năm))"
+)
+_COUNTED = re.compile(
+    r"[0-9]{1,3} (?:ngày|tuần|tháng|năm)(?: làm việc)? kể từ|giá trị|hiệu lực .*kể từ ngày ký"
+)
 _CYCLE_TRIGGERS = ("báo cáo", "tính từ", "liền", "tiếp", "thứ", "sau", "kế")
 _REDUNDANT_PERIOD = re.compile(
-    r"(tháng (?:cuối|đầu) quý|tháng báo cáo|quý sau|tháng sau) kỳ báo cáo"
+    r"(tháng (?:cuối|đầu) quý|tháng báo cáo|quý sau) kỳ báo cáo"
 )
 _MONTH_OF_PERIOD = re.compile(r"((?:tháng |/)[0-9]{1,2}) kỳ báo cáo")
 
@@ -198,6 +289,8 @@ def _cycle_words(p: _Prepared) -> None:
         p.s = rx.sub(to, p.s)
     p.s = _REDUNDANT_PERIOD.sub(r"\1", p.s)
     p.s = _MONTH_OF_PERIOD.sub(r"\1 năm báo cáo", p.s)
+    if "hằng tháng" in p.s:  # "hằng tháng, … ngày 05 của tháng tiếp theo kỳ báo cáo"
+        p.s = p.s.replace("tháng sau kỳ báo cáo", "tháng sau")
     if "báo cáo" in p.s:
         p.s = _FOR_REPORT.sub(lambda m: _for_report(m, p), p.s).strip()
 
@@ -222,15 +315,18 @@ def _for_report(m: re.Match[str], p: _Prepared) -> str:
     return " hằng quý" if c.startswith("quý") else " hằng năm"
 
 
-def _prepare(text: str) -> _Prepared:
+def _prepare(text: str, year: int | None = None) -> _Prepared:
     """The phrase the rules read, and what was set aside or taken out of it."""
     if len(text) > _MAX_LENGTH:
         raise Bad(f"longer than {_MAX_LENGTH} characters: not a time phrase", HINT_FORMS)
     p = _Prepared(normalise(text))
+    if (label := _LABEL.match(p.s)) is not None and not _LABEL_STOP.search(label[1]):
+        p.ignored.append(label[1])  # "Ngày ban hành: 05/08/2020", "Tiến độ: Quý IV/2025"
+        p.s = p.s[label.end() :]
     while (lead := _LEAD.match(p.s)) is not None:  # "Thời gian dự kiến:", "dự kiến", "vào"
-        label = lead[0].strip(" :-+•*")
-        if label and label != "vào":
-            p.ignored.append(label)
+        words = lead[0].strip(" :-+•*")
+        if words and words != "vào":
+            p.ignored.append(words)
         p.s = p.s[lead.end() :]
     if p.s.lstrip("(").startswith(_UNSCHEDULED) or (
         _RELATIVE_NOW.search(p.s) and not any(c.isdigit() for c in p.s)
@@ -239,9 +335,25 @@ def _prepare(text: str) -> _Prepared:
         return p
     if "(" in p.s:
         p.s = _SPELLED.sub(_spelled, p.s).replace("(âm lịch)", "âm lịch")
+        p.s = _SPELLED_FIRST.sub(lambda m: _spelled(m, digits_first=False), p.s)
     if p.s[-1:] in _TAIL_CHARS and (tail := _TAIL.search(p.s)) is not None:
-        p.ignored += [r.strip() for r in _REMARK.findall(tail[0]) if r.strip()]
+        remarks = [r.strip() for r in _REMARK.findall(tail[0]) if r.strip()]
+        if any(_CONDITION.search(r) for r in remarks):  # "(khi có kinh phí)": maybe never
+            raise Bad(f"a condition beside the time: {', '.join(remarks)!r}",
+                      "write the date that applies, or leave the item unscheduled")
+        p.ignored += remarks
         p.s = p.s[: tail.start()]  # "(chưa bao gồm thời gian di chuyển)", a final "."
+    p.s = _PERIOD_COMMA_YEAR.sub(r"\1 \2", p.s)  # "Quý II, năm 2025"
+    if (label := _REPORT_LABEL.match(p.s)) is not None:
+        p.ignored.append(label[0].strip(" ,"))
+        p.s = p.s[label.end() :]
+    if (" (" in p.s or "tầm nhìn" in p.s) and (remarks := _REMARKS.findall(p.s)):
+        p.ignored += [r.strip(" ,()") for r in remarks]
+        p.s = _REMARKS.sub("", p.s)
+    if "âm lịch" in p.s and " (" in p.s:
+        _lunar_too(p)
+    if "thứ" in p.s or "chủ nhật" in p.s or "cn" in p.s:
+        _weekdays(p, year)
     if " (" in p.s and (covers := _COVERS.findall(p.s)):
         p.ignored += [c.strip(" ()") for c in covers]
         p.s = _COVERS.sub("", p.s)
@@ -249,6 +361,10 @@ def _prepare(text: str) -> _Prepared:
     if adhoc is not None:
         p.ignored.append(adhoc[0].strip(", "))
         p.s = _TAIL.sub("", p.s[: adhoc.start()])  # "... hoặc đột xuất ...": the dated part
+    if "kể từ" in p.s or "không quá" in p.s or "thời gian" in p.s:
+        p.s = _WITHIN.sub("trong vòng ", p.s).replace(", kể từ", " kể từ")
+        if not _COUNTED.search(p.s):  # "có hiệu lực kể từ ngày X": from X on
+            p.s = p.s.replace("kể từ", "từ")
     if any(w in p.s for w in _CYCLE_TRIGGERS):
         _cycle_words(p)
     p.s = _can_chi(p.s)
@@ -272,7 +388,8 @@ def _prepare(text: str) -> _Prepared:
 _UNSAFE = frozenset(
     """không chưa chẳng nếu khi hoặc hay trước kể tính hết hạn chậm muộn sớm ngày tháng quý
     tuần năm giờ phút hằng hàng định lần mỗi nay mai trở liền kề xuyên vòng suốt lịch âm
-    rằm mùng tết khánh trường tùy cần gia lùi hoãn dời kéo đợt giai mùa kỳ""".split()  # noqa: SIM905
+    rằm mùng tết khánh trường tùy cần gia lùi hoãn dời kéo đợt giai mùa kỳ lào campuchia
+    khmer""".split()  # noqa: SIM905
 )
 # Words that are about time only before a time word ("đầu tháng", "thu đông", "sau ngày"),
 # and ordinary words elsewhere ("người đứng đầu", "thu nhập", "gửi đến Sở").
@@ -344,6 +461,8 @@ def _read_all(s: str, year: int | None, text: str, *, aside: bool = True) -> Tim
         timing = read(s[1:-1], year, text)
     if timing is None and (m := _CADENCE_FIRST.fullmatch(s)) is not None:
         timing = read(f"{m['rest']} {m['c']}", year, text)
+    if timing is None and (m := _NARROWED.fullmatch(s)) is not None:
+        timing = _narrowed(m["a"], m["b"], year, text)
     if timing is None and "(" in s:
         flat = " ".join(s.replace("(", ", ").replace(")", " ").split()).replace(" ,", ",")
         timing = _read_all(flat, year, text, aside=aside) if flat != s else None
@@ -352,6 +471,24 @@ def _read_all(s: str, year: int | None, text: str, *, aside: bool = True) -> Tim
     if timing is None and aside and " " in s:
         timing = _set_aside(s, year, text)
     return timing
+
+
+_NARROWED = re.compile(r"(?P<a>[^()]+) \((?P<b>[^()]+)\)")
+
+
+def _narrowed(a: str, b: str, year: int | None, text: str) -> Timing | None:
+    """"Quý III/2025 (trước ngày 15/9/2025)", "Quý II/2025 (hoàn thành trước 30/6)": a date
+    in brackets inside the period before them is the more precise reading, and wins."""
+    outer = _read_all(a, year, text, aside=False)
+    if outer is None or outer.kind not in (Kind.WINDOW, Kind.DEADLINE) or outer.end is None:
+        return None
+    inner = _read_all(b, outer.end.year, text)
+    if inner is None or inner.kind not in (Kind.WINDOW, Kind.DEADLINE) or inner.end is None:
+        return None
+    first = outer.start or outer.end
+    if first <= (inner.start or inner.end) and inner.end <= outer.end:
+        return inner
+    raise Bad(f"the date in brackets ({b}) is outside {a}", "write the one that applies")
 
 
 _CLAUSES = re.compile(r"(?:,|;)? (?:và|hoặc) |; |, (?=(?:trước|chậm nhất|hạn|ngày|đến|từ|tháng|quý"
@@ -380,7 +517,7 @@ def _clauses(s: str, year: int | None, text: str) -> Timing | None:
             return None
         read_parts.append(t)
     if all(t.kind is Kind.RECURRING and t.recurrence is not None for t in read_parts):
-        return combine_yearly(read_parts, text, latest=either)
+        return combine_yearly(read_parts, text, either=either)
     spans = sorted(
         (t.start or t.end, t.end)
         for t in read_parts
@@ -445,7 +582,7 @@ def _parse_cached(text: str, year: int | None) -> Timing:
     try:
         if year is not None and not 1900 <= year <= LAST_YEAR:
             raise Bad(f"the plan's year {year} is outside 1900-{LAST_YEAR}")
-        p = _prepare(text)
+        p = _prepare(text, year)
         if p.unscheduled:
             reason = _LABEL_CI.sub("", " ".join(unicodedata.normalize("NFC", text).split()))
             return Timing(Kind.UNSCHEDULED, text, reason=reason.rstrip(". "))

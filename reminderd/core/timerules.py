@@ -78,7 +78,8 @@ def _valid_from(m: re.Match[str], year: int | None, text: str) -> Timing:
 
 
 @_rule(
-    rf"(?:(?P<v>có giá trị|có hiệu lực) )?(?P<w>(?:trong vòng|trong thời hạn|trong) )?"
+    rf"(?:(?P<v>có giá trị|có hiệu lực)(?: thi hành)? )?"
+    rf"(?P<w>(?:trong vòng|trong thời hạn|trong|sau) )?"
     rf"(?P<n>{COUNT}) {_UNIT}(?: (?:kể )?từ (?:ngày )?(?P<a>.+))?"
 )
 def _within_of(m: re.Match[str], year: int | None, text: str) -> Timing | None:
@@ -144,16 +145,23 @@ def _reports(m: re.Match[str], year: int | None, text: str) -> Timing:
 
 @_rule(rf"(?:định kỳ )?(?P<n>{COUNT}) (?P<u>tháng|năm)(?:/| (?:một|1) )lần")
 def _periodic(m: re.Match[str], year: int | None, text: str) -> Timing:
-    """"định kỳ 02 năm/lần": every n years from the anchor the item supplies (day 0)."""
+    """"định kỳ 02 năm/lần": every n years from the anchor the item supplies (day 0).
+    "định kỳ 6 tháng/lần" gives no day: unscheduled, as "định kỳ 6 tháng" (it used to become
+    30/06 and 31/12, a made-up day)."""
     n = number(m["n"])
     if m["u"] == "tháng":
-        return _every_months(n, text)
+        if 12 % n:
+            raise Bad(f"{n} months does not divide the year into equal periods")
+        reason = (f"'{m[0]}' says how often, not on which day: write the day, e.g. "
+                  "'trước ngày 15/6 và 15/12 hằng năm'")
+        return Timing(Kind.UNSCHEDULED, text, reason=reason)
     if not 1 <= n <= 100:
         raise Bad(f"an interval of {n} years is not a period")  # INTERVAL=0 hangs dateutil
     return _recurring(text, Recurrence("yearly", day=0, interval=n))
 
 
 _LIST = re.compile(r", (?:và )?| và ")
+_FILLER = re.compile(r"^(?:(?:vào |nhân |trong )?dịp |vào |trong )")
 # A period of every year, as the months it covers: "tháng 3", "quý I", "6 tháng đầu năm".
 _YEARLY_PERIOD = re.compile(
     r"(?:trong |vào )?(?:(?:tháng (?P<m>[0-9]{1,2}))|quý (?P<q>[ivx]+|[1-4])"
@@ -176,9 +184,13 @@ def _yearly_part(p: str) -> tuple[int, int, int, int] | None:
         return d.month, d.day, d.month, d.day
     if re.search(r"[0-9]{4}", p):
         return None
-    sp = _span(p, _ANY_YEAR)
-    if sp is None or sp.start.year != _ANY_YEAR or sp.end.year != _ANY_YEAR:
+    sp, other = _span(p, _ANY_YEAR), _span(p, _ANY_YEAR + 2)
+    if sp is None or other is None or sp.start.year != _ANY_YEAR or sp.end.year != _ANY_YEAR:
         return None
+    if (sp.start.month, sp.start.day, sp.end.month, sp.end.day) != (
+        other.start.month, other.start.day, other.end.month, other.end.day
+    ):
+        return None  # a lunar day moves in the solar year: not one solar day every year
 
     def day(x: date) -> int:
         return -1 if (x + timedelta(1)).month != x.month else x.day
@@ -218,14 +230,13 @@ def _yearly_on(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"15/8 hằng năm", "10/3 âm lịch hằng năm" (a written year becomes the anchor);
     "15/6 và 15/12 hằng năm", "trong tháng 3 hằng năm", "Quý I hằng năm" (windows: their
     last day is the deadline)."""
-    d = parse_yearly_day(m["p"])
-    if d is None or (d.year is None and not d.lunar and _LIST.search(m["p"])):
-        listed = _yearly_list(m["p"], bool(m["before"]), text)
+    p = _FILLER.sub("", m["p"])  # "hằng năm vào dịp Tết Nguyên đán"
+    d = parse_yearly_day(p)
+    if d is None or (d.year is None and not d.lunar and _LIST.search(p)):
+        listed = _yearly_list(p, bool(m["before"]), text)
         if listed is not None:
             return listed
-        if re.search(r" và | hoặc |, |; ", m["p"]):
-            return None  # several clauses: read one by one (timeexpr)
-        raise Bad("'hằng năm' needs a day and month before it", "write e.g. 15/8 hằng năm")
+        return None  # several clauses, or words around the time: read by timeexpr
     anchor = resolve(d, None) if d.year is not None else None
     if not m["before"]:
         return _recurring(text, yearly_rule(d, anchor))
@@ -256,7 +267,8 @@ _OF_YEAR = re.compile(r"(?:của |cùng )?năm(?: báo cáo| đó| sau| kỳ bá
 
 def _cycle_day(day: int, tail: str) -> Recurrence | None:
     """The rule for "ngày <day> <tail>" when the tail names a place in the reporting cycle."""
-    tail = tail.removesuffix(" hằng quý").removesuffix(" hằng tháng").removesuffix(" hằng năm")
+    if _IN_QUARTER.fullmatch(tail) is None:
+        tail = tail.removesuffix(" hằng quý").removesuffix(" hằng tháng").removesuffix(" hằng năm")
     if (m := _IN_QUARTER.fullmatch(tail)) is not None:
         months = _QUARTER_MONTHS[m["w"].split()[-1]]
         return Recurrence("yearly", day, months)
@@ -275,13 +287,16 @@ def _due_day(day: int, before: bool, months: tuple[int, ...] = ()) -> int:
     return (day - 1 or -1) if before else day
 
 
-@_rule(rf"{_DUE}ngày (?:mùng )?(?P<d>{DAYNUM}) (?P<tail>(?:của )?tháng .+)")
+@_rule(rf"{_DUE}ngày (?:mùng )?(?P<d>{DAYNUM}|cuối cùng|cuối) (?P<tail>(?:của )?tháng .+)")
 def _reporting_day(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"chậm nhất ngày 20 của tháng cuối quý" (3, 6, 9, 12), "trước ngày 15 của tháng sau"
     (every month): the due day of a periodic report."""
-    rule = _cycle_day(number(m["d"]), m["tail"])
+    last = m["d"].startswith("cuối")
+    rule = _cycle_day(0 if last else number(m["d"]), m["tail"])
     if rule is None:
         return None
+    if last:  # "ngày cuối cùng của tháng cuối quý": the month's last day
+        return None if m["before"] else _recurring(text, replace(rule, day=-1))
     day = _due_day(rule.day, bool(m["before"]), rule.months)
     if day == -1 and rule.freq == "yearly":  # before the 1st: the month before's last day
         rule = Recurrence("yearly", -1, tuple(sorted((x - 1 or 12) for x in rule.months)))
@@ -303,14 +318,14 @@ def _reporting_year_day(m: re.Match[str], year: int | None, text: str) -> Timing
 
 
 _CYCLE_START = re.compile(
-    r"ngày (?:[0-9]{1,2}|đầu tiên)(?:[/.-][0-9]{1,2})?(?: (?:của )?(?:tháng|năm|quý)"
-    r"(?: [0-9]{1,2}| đầu tiên| đầu| trước| báo cáo| kỳ báo cáo| đó)*)?"
+    r"(?:đầu )?ngày (?:[0-9]{1,2}|đầu tiên)(?:[/.-][0-9]{1,2})?"
+    r"(?: (?:của|tháng|năm|quý|[0-9]{1,2}|đầu|tiên|trước|báo|cáo|kỳ|đó|sau|liền|kề|thuộc))*"
 )
 
 
 @_rule(
     r"(?:(?:thời gian |thời điểm )?(?:lấy |chốt )?số liệu(?: báo cáo)?(?: được)?(?: tính)?:? )?"
-    r"từ (?P<a>ngày .+?) đến (?:hết )?(?P<b>(?:ngày )?[0-9].+)"
+    r"từ (?P<a>(?:đầu )?ngày .+?) đến (?:hết )?(?P<b>(?:ngày )?(?:[0-9]|cuối cùng).+)"
 )
 def _period_to_due(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"từ ngày 01/01 đến ngày 30/6 của năm báo cáo", "từ ngày 15 tháng trước đến ngày 14
@@ -318,6 +333,7 @@ def _period_to_due(m: re.Match[str], year: int | None, text: str) -> Timing | No
     if _CYCLE_START.fullmatch(m["a"]) is None:
         return None
     b = m["b"] if m["b"].startswith("ngày") else f"ngày {m['b']}"
+    b = b.replace(" năm dương lịch", " năm báo cáo")  # "đến ngày 31/12 năm dương lịch"
     timing = read(f"chậm nhất {b}", year, text)
     if timing is None or timing.kind is not Kind.RECURRING:
         return None
@@ -347,10 +363,11 @@ def _cutoff(m: re.Match[str], year: int | None, text: str) -> Timing | None:
                                        rule.months))
 
 
-def combine_yearly(parts: list[Timing], text: str, *, latest: bool = False) -> Timing | None:
+def combine_yearly(parts: list[Timing], text: str, *, either: bool = False) -> Timing | None:
     """Several recurring parts as one yearly rule on all their days (a monthly part gives
-    every month); ``latest`` keeps the last day of the year only ("A hoặc B"). None when a
-    part is lunar, anchored or spaced (those cannot be listed as days of every year)."""
+    every month). ``either`` ("tuần cuối tháng 5 hoặc ngày 01 tháng 6"): alternatives a few
+    days apart are one due day, the later; alternatives further apart are refused. None when
+    a part is lunar, anchored or spaced (those cannot be listed as days of every year)."""
     pairs: list[tuple[int, int]] = []
     for t in parts:
         r = t.recurrence
@@ -363,7 +380,11 @@ def combine_yearly(parts: list[Timing], text: str, *, latest: bool = False) -> T
         else:
             pairs += [(m, r.day) for m in r.months]
     unique = sorted(set(pairs), key=lambda md: (md[0], md[1] if md[1] > 0 else 32))
-    if latest:
+    if either:
+        days = [date(_ANY_YEAR, m, d if d > 0 else days_in_month(_ANY_YEAR, m)) for m, d in unique]
+        if len(days) != 2 or (days[1] - days[0]).days > 7:
+            raise Bad("the phrase gives alternative dates far apart",
+                      "write the one date that applies, or a range: từ ngày X đến ngày Y")
         unique = unique[-1:]
     return _from_pairs(unique, text)
 
@@ -375,14 +396,29 @@ def yearly_rule(d: Day, anchor: date | None = None) -> Recurrence:
 _DMY = r"[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4}"
 
 
-@_rule(rf"(?P<o>\()?(?:ngày )?(?P<a>{_DMY})-(?:ngày )?(?P<b>{_DMY})(?(o)\))")
+def _founding(text: str) -> Day | None:
+    """The first date of an anniversary pair: its year may be before 1900 (01/5/1886)."""
+    head, _, y = text.rpartition(text[-5])
+    d = parse_day(head)
+    return None if d is None else Day(d.day, d.month, int(y))
+
+
+@_rule(
+    rf"(?:(?P<pre>[0-9]{{1,2}}[/.-][0-9]{{1,2}}) )?"
+    rf"(?P<o>\()?(?:ngày )?(?P<a>{_DMY})-(?:ngày )?(?P<b>{_DMY})(?(o)\))"
+)
 def _anniversary(m: re.Match[str], year: int | None, text: str) -> Timing | None:
-    """"(22/12/1992 - 22/12/2022)": yearly on 22/12 since 1992. Decision: without brackets a
-    pair with the same day and month is read the same way; any other pair is a range."""
-    a, b = parse_day(m["a"]), parse_day(m["b"])
-    if a and b and a.year and b.year and (a.day, a.month) == (b.day, b.month) and b.year > a.year:
-        return _recurring(text, yearly_rule(a, resolve(a, None)), since=a.year)
-    if m["o"]:
+    """"(22/12/1992 - 22/12/2022)": yearly on 22/12 since 1992 (a founding year before 1900
+    is kept). Decision: without brackets a pair with the same day and month is read the same
+    way; any other pair is a range. "30/4 (30/4/1975 - 30/4/2025)": the day, then the pair."""
+    a, b = _founding(m["a"]), parse_day(m["b"])
+    same = a and b and a.year and b.year and (a.day, a.month) == (b.day, b.month)
+    if same and a and b and a.year and b.year and b.year > a.year:
+        if m["pre"] and parse_day(m["pre"]) != Day(a.day, a.month, None):
+            raise Bad(f"{m['pre']} is not the day of the pair {m['a']} - {m['b']}")
+        anchor = date(a.year, a.month, a.day)
+        return _recurring(text, yearly_rule(Day(a.day, a.month, None), anchor), since=a.year)
+    if m["o"] or m["pre"]:
         raise Bad("an anniversary pair needs the same day and month, the later year second")
     return None
 
@@ -396,7 +432,10 @@ def _anniversary_years(m: re.Match[str], year: int | None, text: str) -> Timing:
     return Timing(Kind.WINDOW, text, start=date(b, 1, 1), end=date(b, 12, 31), since=a)
 
 
-@_rule(r"thường xuyên(?:,? liên tục)?(?: (?:trong|suốt) (?P<p>.+))?")
+@_rule(
+    r"(?:hằng (?:năm|quý|tháng),? )?(?:thường xuyên(?:,? liên tục)?|liên tục)"
+    r"(?:,? hằng (?:năm|quý|tháng)| (?:trong|suốt) (?P<p>.+))?"
+)
 def _always(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """Continuous work over the period written, else the plan's year, else open."""
     if m["p"] is None:
@@ -407,7 +446,7 @@ def _always(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     return None if sp is None else Timing(Kind.ONGOING, text, start=sp.start, end=sp.end)
 
 
-@_rule(r"(?P<p>.+?),? và (?:những|các) năm (?:tiếp theo|sau đó|sau|tiếp)")
+@_rule(r"(?P<p>.+?)(?:,? và|,) (?:những|các) năm (?:tiếp theo|sau đó|sau|tiếp)")
 def _onwards(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     p = parse_period(m["p"], year)
     return None if p is None else Timing(Kind.ONGOING, text, start=as_span(p, year).start)
@@ -449,7 +488,8 @@ def _before(m: re.Match[str], year: int | None, text: str) -> Timing | None:
 
 
 @_rule(
-    r"(?:chậm nhất|muộn nhất|hạn chót|hạn cuối|hạn nộp|hạn|đến hết|đến)"
+    r"(?:chậm nhất|muộn nhất|hạn chót|hạn cuối|hạn nộp|hạn|đến hết|đến"
+    r"|không (?:muộn|chậm|trễ) hơn(?: ngày)?)"
     r"(?: là| vào| đến hết| đến)* (?P<p>.+)"
 )
 def _by(m: re.Match[str], year: int | None, text: str) -> Timing | None:
@@ -502,6 +542,30 @@ def _day_list(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     return Timing(Kind.WINDOW, text, start=start, end=end)
 
 
+@_rule(r"(?:trong |suốt )?cả năm|suốt năm|trong năm")
+def _plan_year(m: re.Match[str], year: int | None, text: str) -> Timing:
+    """"Cả năm", "Trong năm": the plan's year."""
+    if year is None:
+        raise Bad(f"'{m[0]}' needs the plan's year", "write the year: cả năm 2025")
+    return Timing(Kind.WINDOW, text, start=date(year, 1, 1), end=date(year, 12, 31))
+
+
+_EACH = {"quý": (3, 6, 9, 12), "năm": (12,)}
+
+
+@_rule(r"(?:vào )?(?:(?P<p>đầu|cuối) |(?P<m>tháng (?:đầu|cuối)) (?:của )?)(?:mỗi|từng|các) "
+       r"(?P<u>quý|năm)")
+def _each_period(m: re.Match[str], year: int | None, text: str) -> Timing:
+    """"cuối mỗi quý" 31/03, 30/06 …; "đầu mỗi quý" 01/01, 01/04 …; "tháng cuối của mỗi
+    quý" that month (its last day is the deadline); "cuối mỗi năm" 31/12 (Art. 146)."""
+    months = _EACH[m["u"]]
+    if m["p"] == "đầu" or (m["m"] or "").endswith("đầu"):
+        first = tuple(x - (2 if m["u"] == "quý" else 11) for x in months)
+        day = 1 if m["p"] else -1
+        return _recurring(text, Recurrence("yearly", day, first))
+    return _recurring(text, Recurrence("yearly", -1, months))
+
+
 @_rule(r"(?:từ )?(?P<p>.+?),? (?:trở đi|trở về sau|về sau)")
 def _onwards_from(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"từ tháng 6/2025 trở đi": ongoing from the period's start."""
@@ -522,14 +586,15 @@ def _until(m: re.Match[str], year: int | None, text: str) -> Timing | None:
 _THEME_STOP = re.compile(r"\b(?:học|đầu|giữa|cuối|sau|trước|tới|nay|báo cáo|liền kề)\b")
 
 
-@_rule(r"năm (?P<theme>[^0-9()]+?),? (?:năm )?(?P<y>[0-9]{4})")
+@_rule(r"năm (?P<theme>[^0-9()]+?),? (?:năm |\((?P<since>[0-9]{4})-)?(?P<y>[0-9]{4})(?(since)\))")
 def _themed_year(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"Năm Đoàn kết hữu nghị Việt Nam - Lào 2022" is the year 2022; the theme is set aside
     (and reported). Not a school year ("năm học 2025") nor a relative year."""
     if _THEME_STOP.search(m["theme"]) or len(m["theme"].split()) < 2:
         return None
     y = year_of(m["y"])
-    return Timing(Kind.WINDOW, text, start=date(y, 1, 1), end=date(y, 12, 31),
+    since = int(m["since"]) if m["since"] else None
+    return Timing(Kind.WINDOW, text, start=date(y, 1, 1), end=date(y, 12, 31), since=since,
                   ignored=(f"năm {m['theme']}",))
 
 
@@ -561,8 +626,11 @@ def _dash_range(s: str, year: int | None) -> Span | None:
     error: Bad | None = None
     for i, c in enumerate(s):
         if c == "-":
+            a, b = s[:i], s[i + 1 :]
+            if a.startswith("tháng ") and b[:1].isdigit() and "/" not in b.split(" ")[0]:
+                b = f"tháng {b}"  # "tháng 3-4 năm 2025": the second month shares the word
             try:
-                sp = _join(s[:i], s[i + 1 :], year, same_unit=True)
+                sp = _join(a, b, year, same_unit=True)
             except Bad as exc:
                 error = error or exc
                 continue

@@ -28,6 +28,7 @@ from icalendar import vCategory, vText
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrence import OccurrenceKind as K
+from reminderd.wording import at_time
 
 CATEGORY = {
     K.DEADLINE: "Hạn chót",
@@ -88,7 +89,8 @@ def item_hash(occ: Occurrence) -> str:
         str(occ.done), str(occ.ordinal), str(occ.round), str(occ.workdays), occ.occasion_kind,
         "\x1e".join(occ.lead), "\x1e".join(occ.support), occ.title, occ.reference,
         occ.source_title, occ.text, occ.notes,
-    ))
+        *((f"at {occ.time}|{occ.daypart}",) if occ.time or occ.daypart else ()),
+    ))  # a time of day is appended only when set, so earlier hashes stay valid
     return hashlib.blake2b(s.encode(), digest_size=16).hexdigest()
 
 
@@ -214,7 +216,7 @@ class EventWriter:
             label = "Từ ngày" if occ.end is None else "Đến ngày"
         else:
             label = "Hạn"
-        lines.append(f"{label}: {_ddmmyyyy(occ.date)}")
+        lines.append(f"{label}: {_ddmmyyyy(occ.date)}{at_time(occ)}")
         if occ.start is not None and occ.end is not None and occ.start != occ.end:
             lines.append(f"Khoảng thời gian: {_ddmmyyyy(occ.start)} - {_ddmmyyyy(occ.end)}")
         if occ.workdays:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import OccurrenceKind
 from reminderd.core.reminders import Reminder, ReminderKind
-from reminderd.wording import ROLE_LABELS, days_text, short_date, vn_date, webcal
+from reminderd.wording import ROLE_LABELS, at_time, days_text, short_date, vn_date, webcal
 
 LATE_AFTER = timedelta(hours=1)  # a reminder sent more than this after its due time says so
 _TASK_REMINDERS = frozenset({ReminderKind.DEADLINE, ReminderKind.WINDOW_OPEN,
@@ -93,7 +93,7 @@ def _item(r: Reminder, today: date, digest: Digest, zone: ZoneInfo) -> dict[str,
         "notes": occ.notes,
         "role": ROLE_LABELS[r.role],
         "role_id": str(r.role),
-        "date": vn_date(occ.date),
+        "date": vn_date(occ.date) + at_time(occ),
         "date_short": short_date(occ.date),
         "date_iso": occ.date.isoformat(),
         "nominal": vn_date(occ.nominal) if occ.nominal else "",
