@@ -31,9 +31,15 @@ from reminderd.plans.importer.tables import (
 )
 from reminderd.plans.names import AgencyMatcher, Match, fold
 
+# what starts like a time the grammar may not read ("100 ngày kể từ ngày ban hành Kế hoạch",
+# "Theo tiến độ dự án", "Quý II/2025 và các năm tiếp theo"): a time word or a date first
 _TIMEISH = re.compile(
-    r"\b(?:quý|tháng|năm|ngày|thường xuyên|hằng|hàng|định kỳ|trước|giai đoạn|đến|từ|"
-    r"trong|cuối|đầu|giữa|kỳ|tuần)\b|\d{1,2}/\d{2,4}|^\d{4}(?:\s*[-–]\s*\d{4})?$",
+    r"^(?:quý|tháng|năm|ngày|thường xuyên|hằng|hàng|định kỳ|trước|giai đoạn|đến|từ|trong|"
+    r"cuối|đầu|giữa|kỳ|tuần|sau|chậm nhất|muộn nhất|kể từ|liên tục|dự kiến|theo (?:tiến độ|"
+    r"kế hoạch|lộ trình|thời gian|từng|yêu cầu|chỉ đạo)|"
+    r"theo thời hạn)\b"
+    r"|^\d{1,3}\s*(?:ngày|tháng|tuần|năm)\b"
+    r"|^(?:\d{1,2}/)?\d{1,2}/(?:19|20)\d\d\b|^(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)?\d\d)?\b",
     re.IGNORECASE,
 )
 _NOT_TIME = re.compile(r"^(?:nguồn|ngân sách|kinh phí|không phát sinh|theo dự toán)", re.I)
