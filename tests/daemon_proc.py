@@ -57,15 +57,21 @@ def wait_for(condition: Callable[[], Any], timeout: float, step: float = 0.1) ->
 class Daemon:
     def __init__(self, root: Path, plans: str, smtp_port: int, *,
                  clock_start: str | None = None, extra_config: str = "",
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, folder: bool = False) -> None:
+        """``folder``: the plans are a folder (``root/plans``) and ``plans`` its first file,
+        ``plans/main.yaml`` (``self.plans``)."""
         self.root = root
         self.port = free_port()  # the public listener (public_url)
         self.admin_port = free_port()
-        self.plans = root / "plans.yaml"
+        if folder:
+            (root / "plans").mkdir()
+            self.plans = root / "plans" / "main.yaml"
+        else:
+            self.plans = root / "plans.yaml"
         self.plans.write_text(plans, encoding="utf-8")
         self.config = root / "reminderd.yaml"
         self.config.write_text(
-            "plans: plans.yaml\n"
+            f"plans: {'plans' if folder else 'plans.yaml'}\n"
             f"templates: {Path(__file__).resolve().parents[1] / 'templates'}\n"
             "store: sqlite:///var/r.db\n"
             "var_dir: var\n"

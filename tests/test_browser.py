@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bundled import single_file_text
 from daemon_proc import SECRET, Daemon
 from smtp_server import ThreadedSmtpServer
 
@@ -43,7 +44,7 @@ def headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedPro
 @pytest.fixture
 def daemon(tmp_path: Path) -> Iterator[Daemon]:
     with ThreadedSmtpServer() as smtp:
-        plans = (ROOT / "plans.yaml").read_text(encoding="utf-8")
+        plans = single_file_text()
         d = Daemon(tmp_path, plans, smtp.port, clock_start="2022-08-05T09:00:00+07:00")
         d.start()
         yield d

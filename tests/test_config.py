@@ -30,7 +30,7 @@ def test_example_config_is_generated_from_the_schema_and_loads() -> None:
 
 def test_bundled_config_has_the_product_defaults() -> None:
     settings = load_settings(ROOT / "config" / "reminderd.yaml")
-    assert settings.plans == ROOT / "plans.yaml"
+    assert settings.plans == ROOT / "plans"  # a folder: one file per document
     assert settings.store_path() == ROOT / "var" / "reminderd.db"
     assert settings.mail.maildir == ROOT / "var" / "outbox"
     assert settings.http.listen == ("127.0.0.1", 8080)

@@ -25,15 +25,20 @@ ALLOWED: dict[str, set[str]] = {
     "holidays_vn": {"core"},
     "config": {"core", "plans"},
     "workspace": _PLAIN | {"config", "store"},
+    # documents coming in: `reminderd import` (the directory from the workspace, the draft
+    # from plans.importer) and check's review of new plan files; only cli imports it
+    "intake": _PLAIN | {"config", "workspace"},
     "feeds": _PLAIN | {"config", "workspace", "store"},
     "mail": _PLAIN | {"config", "workspace", "feeds"},
     "sendpass": _PLAIN | {"config", "workspace", "feeds", "mail", "store"},
     "server": _PLAIN | {"config", "workspace", "feeds", "mail", "sendpass", "store"},
-    "cli": _PLAIN | {"config", "workspace", "feeds", "mail", "sendpass", "server", "store"},
+    "cli": _PLAIN | {"config", "workspace", "intake", "feeds", "mail", "sendpass", "server",
+                     "store"},
     "__main__": {"cli"},
     "__init__": set(),
 }
-ORDER = ["core", "store", "plans", "wording", "holidays_vn", "config", "workspace", "feeds",
+ORDER = ["core", "store", "plans", "wording", "holidays_vn", "config", "workspace", "intake",
+         "feeds",
          "mail", "sendpass", "server", "cli", "__main__", "__init__"]
 
 

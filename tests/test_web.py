@@ -49,7 +49,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     folder = tmp_path_factory.mktemp("ws")
     config = folder / "reminderd.yaml"
     config.write_text(
-        f"plans: {ROOT / 'plans.yaml'}\n"
+        f"plans: {ROOT / 'plans'}\n"
         f"templates: {TEMPLATES}\n"
         f"var_dir: {folder / 'var'}\n"
         f"store: sqlite:///{folder / 'var' / 'reminderd.db'}\n"

@@ -73,7 +73,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("run", cmd_run, "the daemon: schedules passes, serves feeds, reloads on edits")
     p.add_argument("--clock-start", help="start the daemon's clock at this instant (ISO 8601), "
                    "advancing in real time: for rehearsals and tests")
+    p = command("import", cmd_import, "draft a plan from a plan document (.docx .pdf .txt "
+                ".doc .odt)")
+    p.add_argument("file", help="the document")
+    p.add_argument("--plan-id", help="the draft plan's id (default: from the document number)")
+    p.add_argument("--year", type=int, help="the plan's year (default: the document's)")
+    p.add_argument("-o", "--output", help="write the draft to this new file (default: stdout)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead")
     return parser
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from reminderd.intake.importing import run_import
+
+    return run_import(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

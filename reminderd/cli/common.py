@@ -9,7 +9,7 @@ from pathlib import Path
 
 from reminderd.core.errors import TimeExprError
 from reminderd.core.timeexpr import parse_date
-from reminderd.plans.agencies import resolve_agency
+from reminderd.plans.names import resolve_agency
 from reminderd.store import open_store
 from reminderd.store.base import DeliveryStore, StoreError
 from reminderd.workspace import Workspace, load_workspace

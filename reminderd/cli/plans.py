@@ -26,6 +26,7 @@ from reminderd.core.timing import Timing
 from reminderd.core.workdays import WorkCalendar
 from reminderd.feeds.build import Feeds, size_warnings
 from reminderd.holidays_vn import build_calendar
+from reminderd.intake.review import summary as review_summary
 from reminderd.mail.golive import going_live
 from reminderd.workspace import Workspace
 
@@ -79,6 +80,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             words = ", ".join(repr(w) for w in timing.ignored)
             print(f"    {origin}: warning: {timing.text!r} read as {describe_short(timing)}; "
                   f"set aside: {words}")
+    for line in review_summary(ws, today):  # what new or changed plan files add
+        print(line)
     return 0
 
 

@@ -196,7 +196,9 @@ def _days(help_text: str, default: list[int]) -> Setting:
 
 
 SCHEMA: Schema = {
-    "plans": Setting("../plans.yaml", "the plans file", path=True),
+    "plans": Setting("../plans", "the plans: a folder (every *.yaml in it is a plan file: "
+                     "agencies, occasions, agreements, one file per plan document) or one "
+                     "plans.yaml", path=True),
     "templates": Setting("../templates", "folder of e-mail and status-page templates", path=True),
     "timezone": Setting("Asia/Ho_Chi_Minh", "local time zone for send times and display", _zone),
     "store": Setting(

@@ -34,6 +34,7 @@ from reminderd.core.errors import ProblemsError
 from reminderd.feeds.build import Feeds
 from reminderd.feeds.tokens import FeedTokens
 from reminderd.mail.setup import Mailer
+from reminderd.plans.loader import plan_files
 from reminderd.sendpass import PassReport, run_pass
 from reminderd.server.auth import AdminAuth
 from reminderd.server.clock import Clock
@@ -81,6 +82,8 @@ def _watched(ws_or_path: Workspace | Path) -> list[Path]:
         return [ws_or_path]
     settings = ws_or_path.settings
     paths = [settings.plans]
+    if settings.plans.is_dir():  # a plans folder: a file added, changed or removed
+        paths.extend(plan_files(settings.plans))
     if settings.path is not None:
         paths.append(settings.path)
     folder = settings.templates
