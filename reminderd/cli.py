@@ -9,14 +9,16 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import socket
 import sys
-from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from reminderd.config import DEFAULT_CONFIG
+from reminderd.config import DEFAULT_CONFIG, ConfigError, load_settings
 from reminderd.core.errors import TimeExprError
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrences import unscheduled
@@ -30,8 +32,9 @@ from reminderd.mail.setup import MailSetupError, build_mailer
 from reminderd.plans.agencies import resolve_agency
 from reminderd.sendpass import describe_dry_run, run_pass
 from reminderd.store import open_store
-from reminderd.store.base import DeliveryStore, Status, StoreError
-from reminderd.workspace import LoadError, Workspace, load_workspace
+from reminderd.store.base import Completion, DeliveryStore, Status, StoreError
+from reminderd.wording import KIND_LABELS, TIMING_LABELS, WEEKDAYS, occurrence_window
+from reminderd.workspace import LoadError, Workspace, load_workspace, with_done
 
 
 class UsageError(Exception):
@@ -42,15 +45,37 @@ def system_now() -> datetime:
     return datetime.now().astimezone()
 
 
+_DAY_TIME = re.compile(r"(\d{1,2}/\d{1,2}/\d{4})(?:[ T]+(\d{1,2}):(\d{2}))?")
+_TIME_DAY = re.compile(r"(\d{1,2}):(\d{2})\s+(?:ngày\s+)?(\d{1,2}/\d{1,2}/\d{4})")
+
+
+def parse_instant(text: str, zone: ZoneInfo, option: str) -> datetime:
+    """An instant as the admin writes it: "05/08/2022 08:00", "08:00 05/08/2022",
+    "05/08/2022" (its midnight), or ISO 8601 ("2022-08-05T08:00+07:00"); without an offset,
+    in the configured zone."""
+    text = text.strip()
+    day_time, time_day = _DAY_TIME.fullmatch(text), _TIME_DAY.fullmatch(text)
+    try:
+        if day_time or time_day:
+            if day_time:
+                day, hour, minute = day_time[1], day_time[2] or "0", day_time[3] or "0"
+            else:
+                assert time_day is not None
+                day, hour, minute = time_day[3], time_day[1], time_day[2]
+            value = datetime.combine(parse_date(day), time(int(hour), int(minute)))
+        else:
+            value = datetime.fromisoformat(text)
+    except (ValueError, TimeExprError):
+        raise UsageError(f"{option} {text!r}: viết ngày giờ dạng dd/mm/yyyy HH:MM (ví dụ "
+                         "05/08/2022 08:00) hoặc ISO 8601 (2022-08-05T08:00+07:00)") from None
+    return value if value.tzinfo else value.replace(tzinfo=zone)
+
+
 def parse_now(text: str | None, ws: Workspace) -> datetime:
-    """--now: ISO 8601 (2022-08-05T08:00+07:00); without an offset, the configured zone."""
+    """--now: see :func:`parse_instant`; the system clock when absent."""
     if not text:
         return system_now()
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--now {text!r}: write ISO 8601, e.g. 2022-08-05T08:00+07:00") from None
-    return value if value.tzinfo else value.replace(tzinfo=ws.settings.zone)
+    return parse_instant(text, ws.settings.zone, "--now")
 
 
 def _load(args: argparse.Namespace) -> Workspace:
@@ -171,26 +196,57 @@ def _calendar_for(timing: Timing) -> WorkCalendar | None:
     return build_calendar(range(rel.start.year, rel.start.year + years + 2))
 
 
+_WHEN_FIELDS = (("time", "giờ"), ("daypart", "buổi"), ("nominal", "ngày ghi"),
+                ("rrule", "quy tắc"), ("since", "từ năm"), ("workdays", "số ngày làm việc"),
+                ("relative", "thời hạn tính từ mốc"), ("reason", "lý do"),
+                ("ignored", "các từ bỏ qua"))
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
 def _when_line(info: dict[str, Any]) -> str:
-    parts = [f"{info['text']!r}: {info['kind']}"]
+    """One phrase as read, in Vietnamese, dates dd/mm/yyyy (``--json`` keeps ISO)."""
+    parts = [f"{info['text']!r}: {TIMING_LABELS.get(info['kind'], info['kind'])}"]
     if info.get("start") or info.get("end"):
         parts.append(f"{info.get('start') or '…'} → {info.get('end') or '…'}")
-    for key in ("time", "daypart", "nominal", "rrule", "since", "workdays", "relative", "reason",
-                "ignored"):
-        if info.get(key):
-            parts.append(f"{key}={info[key]}")
+    for key, label in _WHEN_FIELDS:
+        value = info.get(key)
+        if value:
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+            parts.append(f"{label}: {shown}")
     if info.get("next"):
-        parts.append("next: " + ", ".join(info["next"]))
-    return "  ".join(parts)
+        parts.append("các lần tới: " + ", ".join(info["next"]))
+    return _ISO_DAY.sub(r"\3/\2/\1", "  ".join(parts))
 
 
 # --- agenda ----------------------------------------------------------------------------
 
-def agenda_items(ws: Workspace, start: date, days: int, agency: str | None) -> list[Occurrence]:
-    items = ws.occurrences(start, start + timedelta(days=days - 1))
+def agenda_items(ws: Workspace, start: date, days: int, agency: str | None,
+                 done: Mapping[str, Completion] | None = None) -> list[Occurrence]:
+    """Every item dated in the range or open during it (a window), tasks closed from the
+    mail marked done."""
+    items = ws.occurrences(start, start + timedelta(days=days - 1), open_during=True)
+    items = with_done(items, done or {}, ws.settings.zone)
     if agency is not None:
         items = [o for o in items if agency in o.lead or agency in o.support]
     return items
+
+
+def _completions(ws: Workspace) -> dict[str, Completion]:
+    """The tasks closed from the mail; a warning (and none) when the store cannot answer."""
+    try:
+        store = open_workspace_store(ws, lock=False)
+    except UsageError as exc:
+        print(f"cảnh báo: {exc}; chưa tính các nhiệm vụ báo hoàn thành qua thư",
+              file=sys.stderr)
+        return {}
+    try:
+        return store.completions()
+    except StoreError as exc:
+        print(f"cảnh báo: không đọc được cơ sở dữ liệu ({exc}); chưa tính các nhiệm vụ báo "
+              "hoàn thành qua thư", file=sys.stderr)
+        return {}
+    finally:
+        store.close()
 
 
 def occurrence_json(occ: Occurrence) -> dict[str, Any]:
@@ -213,6 +269,7 @@ def occurrence_json(occ: Occurrence) -> dict[str, Any]:
         "ordinal": occ.ordinal,
         "round": occ.round,
         "done": iso(occ.done),
+        "done_by": occ.done_by or None,  # the agency that closed it from its mail
         "time": occ.time or None,
         "origin": occ.origin,
     }
@@ -224,7 +281,7 @@ def cmd_agenda(args: argparse.Namespace) -> int:
         raise UsageError("--days must be at least 1")
     agency = _agency_arg(ws, args.agency)
     start = _today(ws, args)
-    items = agenda_items(ws, start, args.days, agency)
+    items = agenda_items(ws, start, args.days, agency, _completions(ws))
     if args.json:
         print(json.dumps([occurrence_json(o) for o in items], ensure_ascii=False, indent=1))
         return 0
@@ -233,10 +290,17 @@ def cmd_agenda(args: argparse.Namespace) -> int:
     print(f"Lịch từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}: {len(items)} mục")
     for occ in items:
         lead = ", ".join(names.get(a, a) for a in occ.lead) or "-"
-        span = f" ({occ.start:%d/%m}–{occ.end:%d/%m})" if occ.start and occ.end else ""
-        done = " [đã xong]" if occ.done else ""
-        print(f"{occ.date:%d/%m/%Y} {occ.date:%a}  {occ.kind:<11} {occ.title}{span}{done}")
-        print(f"{'':16}chủ trì: {lead}" + (f"; phối hợp: {len(occ.support)} đơn vị"
+        window = occurrence_window(occ)
+        span = f" ({window})" if window else (
+            f" ({occ.start:%d/%m}–{occ.end:%d/%m})" if occ.start and occ.end else "")
+        done = ""
+        if occ.done:
+            who = f", {names.get(occ.done_by, occ.done_by)} báo qua thư" if occ.done_by else ""
+            done = f" [đã hoàn thành {occ.done:%d/%m/%Y}{who}]"
+        weekday = WEEKDAYS[occ.date.weekday()]
+        kind = KIND_LABELS.get(occ.kind, str(occ.kind))
+        print(f"{occ.date:%d/%m/%Y} {weekday:<8} {kind:<23} {occ.title}{span}{done}")
+        print(f"{'':20}chủ trì: {lead}" + (f"; phối hợp: {len(occ.support)} đơn vị"
                                           if occ.support else ""))
     return 0
 
@@ -262,7 +326,7 @@ def cmd_ics(args: argparse.Namespace) -> int:
     try:
         feeds = Feeds(ws)
         now = parse_now(args.now, ws)
-        occurrences = feeds.occurrences(now)
+        occurrences = feeds.occurrences(now, store)
         revisions = feeds.revisions(occurrences, now, store)
     finally:
         store.close()
@@ -351,12 +415,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     clock_start = None
     if args.clock_start:
         try:
-            clock_start = datetime.fromisoformat(args.clock_start)
-        except ValueError:
-            raise UsageError(f"--clock-start {args.clock_start!r}: write ISO 8601, e.g. "
-                             "2026-06-10T07:59:50+07:00") from None
-        if clock_start.tzinfo is None:
-            raise UsageError("--clock-start needs a UTC offset, e.g. +07:00")
+            zone = load_settings(Path(args.config)).zone
+        except ConfigError:
+            zone = ZoneInfo("Asia/Ho_Chi_Minh")  # the daemon reports the config's problems
+        clock_start = parse_instant(args.clock_start, zone, "--clock-start")
     setup_logging()
     return asyncio.run(run_daemon(Path(args.config), clock_start))
 
@@ -382,16 +444,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, help="the plan's year, for phrases without one")
     p.add_argument("--json", action="store_true", help="one JSON object per phrase")
     p = command("agenda", cmd_agenda, "what is due, when, for whom")
-    p.add_argument("--from", dest="from_date", help="first day (dd/mm/yyyy; default today)")
+    p.add_argument("--from", dest="from_date",
+                   help="first day (dd/mm/yyyy or yyyy-mm-dd; default today)")
     p.add_argument("--days", type=int, default=60, help="number of days (default 60)")
     p.add_argument("--agency", help="only this agency's items (id or alias)")
     p.add_argument("--json", action="store_true", help="a JSON list")
     p = command("ics", cmd_ics, "write the iCalendar feed (the bytes the daemon serves)")
     p.add_argument("--agency", help="only this agency's feed (id or alias)")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
-    p.add_argument("--now", help="build as of this instant (ISO 8601), for rehearsals")
+    p.add_argument("--now", help="build as of this instant (dd/mm/yyyy HH:MM or ISO 8601), "
+                   "for rehearsals")
     p = command("send-due", cmd_send_due, "one pass: send every reminder due now, once")
-    p.add_argument("--now", help="the pass's instant (ISO 8601, e.g. 2022-08-05T08:00+07:00)")
+    p.add_argument("--now", help="the pass's instant (dd/mm/yyyy HH:MM, e.g. 05/08/2022 08:00, "
+                   "or ISO 8601)")
     p.add_argument("--dry-run", action="store_true", help="print who would get what; send "
                    "nothing and change nothing")
     p = command("outbox", cmd_outbox, "list deliveries: when, to whom, what, status, error")
@@ -400,8 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=200, help="at most this many (newest first)")
     p.add_argument("--json", action="store_true", help="a JSON list")
     p = command("run", cmd_run, "the daemon: schedules passes, serves feeds, reloads on edits")
-    p.add_argument("--clock-start", help="start the daemon's clock at this instant (ISO 8601), "
-                   "advancing in real time: for rehearsals and tests")
+    p.add_argument("--clock-start", help="start the daemon's clock at this instant (dd/mm/yyyy "
+                   "HH:MM or ISO 8601), advancing in real time: for rehearsals and tests")
     return parser
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from reminderd.core.errors import Problem
+from reminderd.core.model import Contact
 from reminderd.core.timeexpr import parse_date
 
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -148,6 +149,12 @@ SCHEMA: dict[str, Any] = {
         "from": Setting("Sở Ngoại vụ <lich@songoaivu.example>", "sender of reminder mail",
                         _header_text),
         "maildir": Setting("../var/outbox", "Maildir used when smtp is absent", path=True),
+        # --- answering and the operator (issue 14) ---
+        "reply_to": Setting(None, "replies to reminder mail go here (Reply-To); with it the "
+                            "\"do not reply\" footer goes", _header_text, optional=True),
+        "operator": Setting(None, "the operator's address: told when reminders stay "
+                            "undelivered or reloads keep failing (see operator:)", _header_text,
+                            optional=True),
         "smtp": {
             "host": Setting(None, "SMTP server; leave smtp out to write to the Maildir",
                             optional=True),
@@ -172,7 +179,10 @@ SCHEMA: dict[str, Any] = {
         "uid_domain": Setting("reminderd.songoaivu.example", "domain part of event UIDs"),
         "horizon_days_back": Setting(365, "days of the past the feed keeps", _int(0, 3660)),
         "horizon_days_ahead": Setting(730, "days ahead the feed shows", _int(1, 3660)),
-        "show_spans": Setting(False, "also show each window as a span", _bool),
+        "show_spans": Setting(False, "also show each long window as a span", _bool),
+        # --- windows as windows (issue 14) ---
+        "span_days": Setting(31, "a window up to this many days is one multi-day event; a "
+                             "longer one is two: its opening and its deadline", _int(1, 3660)),
         "include_contacts": Setting(False, "put agencies' e-mail addresses in the whole feed",
                                     _bool),
         "refresh_hours": Setting(12, "REFRESH-INTERVAL / X-PUBLISHED-TTL in hours", _int(1, 168)),
@@ -204,6 +214,25 @@ SCHEMA: dict[str, Any] = {
                                         _int(1, 3600)),
         "claim_batch": Setting(200, "reminders claimed at a time (replicas share a burst)",
                                _int(1, 100_000)),
+    },
+    # --- issue 14: the office's person to answer, the weekly mail, operator alerts ---
+    "contact": {
+        "name": Setting("", "the person agencies may ask (shown at the end of every mail)",
+                        _header_text),
+        "phone": Setting("", "that person's phone", _header_text),
+        "email": Setting("", "that person's e-mail address", _header_text),
+    },
+    "weekly": {
+        "agencies": Setting([], "agencies that get \"Lịch công tác tuần\" on Monday morning: "
+                            "agency ids, or [all]", is_list=True),
+    },
+    "operator": {
+        "undelivered_hours": Setting(4, "tell mail.operator when due reminders stay "
+                                     "undelivered this long", _int(1, 720)),
+        "reload_failing_hours": Setting(4, "tell mail.operator when plans/config edits keep "
+                                        "failing to load this long", _int(1, 720)),
+        "quiet_hours": Setting(24, "after an alert, the same alert again only after this "
+                               "long (like Postfix's delay_warning)", _int(1, 720)),
     },
     "workdays": {
         "extra_off": Setting([], "extra days off by official decision (dd/mm/yyyy)", _day,
@@ -246,6 +275,12 @@ class Settings:
     extra_off: tuple[date, ...] = ()
     extra_working: tuple[date, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    # --- issue 14 ---
+    reply_to: str | None = None
+    operator: str | None = None
+    contact: Contact | None = None
+    weekly_agencies: tuple[str, ...] = ()  # ("all",) for every agency
+    alerts: dict[str, Any] = field(default_factory=dict)  # the operator: section
 
     @property
     def zone(self) -> ZoneInfo:
@@ -421,6 +456,11 @@ def load_settings(path: Path | None) -> Settings:
         extra_off=tuple(values["workdays"]["extra_off"]),
         extra_working=tuple(values["workdays"]["extra_working"]),
         raw=values,
+        reply_to=values["mail"]["reply_to"],
+        operator=values["mail"]["operator"],
+        contact=Contact(**values["contact"]) if any(values["contact"].values()) else None,
+        weekly_agencies=tuple(values["weekly"]["agencies"]),
+        alerts=values["operator"],
     )
 
 

@@ -14,13 +14,13 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from reminderd.core.model import Agency
-from reminderd.core.reminders import Reminder, ReminderKind
+from reminderd.core.reminders import Reminder, ReminderKind, Role
 from reminderd.mail.message import build_message, message_id_for
 from reminderd.mail.render import TemplateProblem
 from reminderd.mail.setup import Mailer
@@ -85,9 +85,24 @@ def _skip_new_past() -> str:
     return "its time had passed before the item first appeared"
 
 
-def current_reminders(ws: Workspace, now: datetime) -> list[Reminder]:
-    """The reminders a pass at ``now`` considers (read-only: shared by the day's passes)."""
-    return ws.reminders_on(ws.local_today(now), OCCURRENCES_BEHIND, MATERIALISE_AHEAD)
+def current_reminders(ws: Workspace, now: datetime,
+                      done: Collection[str] = ()) -> list[Reminder]:
+    """The reminders a pass at ``now`` considers, without those of tasks closed from the
+    mail (``done``: their occurrence keys): their reminders and escalations stop."""
+    planned = ws.reminders_on(ws.local_today(now), OCCURRENCES_BEHIND, MATERIALISE_AHEAD)
+    if not done:
+        return planned
+    return [r for r in planned if r.occurrence.key not in done]
+
+
+def mail_kind(reminders: Iterable[Reminder]) -> str:
+    """X-Reminderd-Kind of a digest: "escalation" when it tells a coordinator of a missed
+    deadline, else "overdue" when it reports one, else "reminder"."""
+    kinds = {(r.kind, r.role) for r in reminders}
+    if (ReminderKind.OVERDUE, Role.COORDINATOR) in kinds and any(
+            r.step.startswith("escalate") for r in reminders):
+        return "escalation"
+    return "overdue" if any(k is ReminderKind.OVERDUE for k, _ in kinds) else "reminder"
 
 
 def _planned(reminder: Reminder) -> Planned:
@@ -121,7 +136,7 @@ async def run_pass(
     """``stop``: once set, the pass ends after the message on the wire; what it claimed
     and did not send goes back at once."""
     report = PassReport(now=now)
-    reminders = current_reminders(ws, now)
+    reminders = current_reminders(ws, now, store.completions())
     catch_up = timedelta(days=int(ws.settings.reminders["catch_up_days"]))
     by_key = {r.key: r for r in reminders}
     today = ws.local_today(now)
@@ -180,7 +195,7 @@ def _claim_batch(store: DeliveryStore, now: datetime, owner: str, limits: Limits
     seconds since the pass's instant ``now``; the lease runs from the present, not from
     ``now``.
     """
-    lease = limits.lease + timedelta(seconds=elapsed)
+    lease = limits.lease + timedelta(milliseconds=int(elapsed * 1000))  # whole ms: stable
     claim = store.claim_due(now, owner, lease, limit=limits.batch)
     rows = claim.deliveries
     if not rows:
@@ -322,13 +337,15 @@ def _prepare(ws: Workspace, mailer: Mailer, agency: Agency,
             agency=agency, reminders=reminders, now=now, feed_url=mailer.feed_url(agency.id),
             plan_names=names, is_working=ws.calendar(reminders[0].occurrence.date,
                                                     reminders[-1].occurrence.date).is_working,
+            done_url=mailer.done_url, reply_to=mailer.reply_to, contact=mailer.contact,
         ))
     except TemplateProblem as exc:
         return exc
     message_id = message_id_for(keys, mailer.domain)
     ics = mailer.attachment(agency.id, [r.occurrence for r in reminders], now)
     message = build_message(mail, sender=mailer.sender, to=list(agency.emails),
-                            message_id=message_id, ics=ics, date=now)
+                            message_id=message_id, ics=ics, date=now,
+                            kind=mail_kind(reminders), reply_to=mailer.reply_to)
     return Prepared(agency, reminders, keys, message_id, message)
 
 

@@ -21,6 +21,15 @@ class OccasionKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class Contact:
+    """A person to answer about a plan or a task (shown in the mail)."""
+
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
 class Agency:
     id: str
     name: str
@@ -76,6 +85,7 @@ class Task:
     remind: tuple[int, ...] | None = None
     notes: str = ""
     origin: str = ""
+    contact: Contact | None = None  # else the plan's
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ class Plan:
     tasks: tuple[Task, ...] = ()
     notes: str = ""
     origin: str = ""
+    contact: Contact | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import difflib
 import re
 from dataclasses import replace
 
-from reminderd.core.model import Agreement, Occasion, OccasionKind, Plan, Plans, Task
+from reminderd.core.model import Agreement, Contact, Occasion, OccasionKind, Plan, Plans, Task
 from reminderd.core.timeexpr import parse_date, parse_time, parse_yearly
 from reminderd.core.timing import Timing
 from reminderd.plans.agencies import _AgencyIndex
@@ -37,8 +37,11 @@ _AGREEMENT_KEYS = (
     "id", "title", "parties", "signed", "valid_years", "review_every_years", "reference",
     *_COMMON,
 )  # fmt: skip
-_PLAN_KEYS = ("id", "title", "reference", "year", "end_year", "coordinator", "notes", "tasks")
-_TASK_KEYS = ("id", "title", "when", "lead", "support", "inclusive", "done", "remind", "notes")
+_PLAN_KEYS = ("id", "title", "reference", "year", "end_year", "coordinator", "notes", "tasks",
+              "contact")
+_TASK_KEYS = ("id", "title", "when", "lead", "support", "inclusive", "done", "remind", "notes",
+              "contact")
+_CONTACT_KEYS = ("name", "phone", "email")
 
 _EXAMPLES = {
     ("agency", "id"): "id: songoaivu",
@@ -159,6 +162,25 @@ class _Walker(_AgencyIndex):
                 "write days before the date, e.g. remind: [30, 7, 1]",
             )
         return tuple(sorted(days, reverse=True))
+
+    def contact(self, f: _Fields) -> Contact | None:
+        """``contact: {name: …, phone: …, email: …}``: whom an agency may ask (issue 14)."""
+        pair = f.get("contact")
+        if pair is None:
+            return None
+        c = self.fields(pair[1], _CONTACT_KEYS, "contact")
+        if c is None:
+            return None
+        name, phone, email = (self.text(c, k, "contact") for k in _CONTACT_KEYS)
+        if email and _EMAIL.match(email) is None:
+            self.err(c["email"][1], f"email: {_q(email)} is not a plain e-mail address; write "
+                     "only the address, e.g. email: nhung@bng.example")
+            email = ""
+        if not (name or phone or email):
+            self.err(pair[1], "contact is empty; write e.g. contact: {name: Nguyễn Văn A, "
+                     "phone: 0262 3 123 456, email: a@songoaivu.example}")
+            return None
+        return Contact(name=name, phone=phone, email=email)
 
     # - sections -
 
@@ -315,6 +337,7 @@ class _Walker(_AgencyIndex):
             )
         coordinator = self.one_ref(f, "coordinator") if "coordinator" in f else self.coordinator
         notes = self.text(f, "notes", "plan", header=False)
+        contact = self.contact(f)
         pair = f.get("tasks")
         early = self.prefilled.get(id(pair[1])) if pair is not None else None
         if early is not None and pair is not None and early.node is pair[1]:
@@ -335,6 +358,7 @@ class _Walker(_AgencyIndex):
                     tasks=tuple(self.tasks),
                     notes=notes,
                     origin=self.origin(node),
+                    contact=contact,
                 )
             )
 
@@ -366,6 +390,7 @@ class _Walker(_AgencyIndex):
         done = self.parse(f, "done", "task", parse_date)
         remind = self.remind(f, node)
         notes = self.text(f, "notes", "task", header=False)
+        contact = self.contact(f)
         kept = len(self.tasks)
         if self.unique("task", ident, self.task_ids) and ident and title and when:
             timing = when[1]
@@ -383,6 +408,7 @@ class _Walker(_AgencyIndex):
                     remind=remind,
                     notes=notes,
                     origin=self.origin(node),
+                    contact=contact,
                 )
             )
         if late and (lead_items or support_items):

@@ -32,6 +32,7 @@ from reminderd.feeds.tokens import feed_tokens
 from reminderd.mail.render import TemplateProblem, check_templates
 from reminderd.mail.setup import Mailer, MailSetupError, build_mailer
 from reminderd.sendpass import PassReport, run_pass
+from reminderd.server.actions import Actions
 from reminderd.server.clock import Clock
 from reminderd.server.offload import in_thread
 from reminderd.server.publish import Published, export, publish
@@ -153,6 +154,7 @@ class Service:
         self._stop_pass = threading.Event()  # read by the pass, in its own thread
         self._publish_lock = asyncio.Lock()
         self._status_serial = 0
+        self._done_keys: frozenset[str] | None = None  # tasks closed from the mail, last seen
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -164,6 +166,8 @@ class Service:
             self.store.migrate()
         except StoreError as exc:
             raise StartError([f"{self.config_path}:1:1: store {settings.store}: {exc}"]) from None
+        self.state.done = Actions(self._loaded, lambda: self.store, self.clock.now,
+                                  self.after_done)
         await self.republish()
         self._scheduler.start()
         self._scheduler.add_job(self._retry_tick, IntervalTrigger(seconds=retry_tick_seconds()),
@@ -252,6 +256,7 @@ class Service:
         if store is None:
             return
         try:
+            await self._done_elsewhere(store)
             counts = await in_thread(store.counts, "retry-tick")
             # rows in "sending" include claims of a replica that died mid-send: a pass
             # takes them over once their lease has run out (and claims nothing before)
@@ -293,6 +298,23 @@ class Service:
         self._schedule_midnight()
         await self.run_pass("reload")
         return True
+
+    # --- done from the mail -----------------------------------------------------------------
+    def _loaded(self) -> tuple[Workspace, Mailer] | None:
+        current = self.current
+        return (current.ws, current.mailer) if current is not None else None
+
+    async def after_done(self) -> None:
+        """A task was closed (or reopened): the feeds and the status page say so now."""
+        await self.republish()
+
+    async def _done_elsewhere(self, store: DeliveryStore) -> None:
+        """Another replica recorded a task done (or undid one): rebuild to show it."""
+        keys = frozenset(await in_thread(store.completions, "done-check"))
+        if self._done_keys is not None and keys != self._done_keys:
+            log.info("done.seen_elsewhere items=%d", len(keys))
+            await self.republish()
+        self._done_keys = keys
 
     # --- feeds and status -------------------------------------------------------------------
     async def republish(self) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from typing import Any, Final
 import jinja2
 from aiohttp import hdrs, web
 
+from reminderd.server.done import DoneBackend, add_done_routes, add_undo_routes
 from reminderd.server.publish import CALENDAR_PATH, FeedFile, Published
 from reminderd.server.status import StatusInfo
 from reminderd.store.base import Status
@@ -46,6 +48,9 @@ class WebState:
     feed_requests: dict[tuple[str, int], int] = field(default_factory=lambda: {
         (feed, code): 0 for feed in ("calendar", "agency") for code in (200, 304, 404)})
     reload_failures: int = 0  # the service adds one per rejected reload
+    # --- the done link (issue 14) ---
+    done: DoneBackend | None = None  # set by the service once it runs
+    undo_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # admin form
 
     def count(self, feed: str, code: int) -> None:
         key = (feed, code)
@@ -225,7 +230,8 @@ class _StatusPage:
     """Renders / from the current StatusInfo; keeps the last good template on a bad edit
     and caches the page until the status changes."""
 
-    def __init__(self, templates: Path) -> None:
+    def __init__(self, templates: Path, undo_token: str = "") -> None:
+        self.undo_token = undo_token
         self.env = _environment(templates)
         self.template: jinja2.Template | None = None
         # (status, published, template problems) -> page; the objects are kept (not their
@@ -249,7 +255,7 @@ class _StatusPage:
                 and cache[2] == problems):
             return cache[3]
         html = self.template.render(status=status, published=published,
-                                    template_problems=problems)
+                                    template_problems=problems, undo_token=self.undo_token)
         self.cache = (status, published, problems, html)
         return html
 
@@ -257,7 +263,7 @@ class _StatusPage:
 def make_app(state: WebState, *, templates: Path) -> web.Application:
     """The aiohttp application. ``templates`` is the templates folder (config ``templates``);
     the status page is ``status/index.html`` inside it."""
-    page = _StatusPage(templates)
+    page = _StatusPage(templates, state.undo_token)
 
     async def calendar(request: web.Request) -> web.Response:
         published = state.published
@@ -317,6 +323,8 @@ def make_app(state: WebState, *, templates: Path) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/", index)
+    add_done_routes(app, state)  # public side (issue 12 mounts it on the public listener)
+    add_undo_routes(app, state)  # admin side, with the status page
     return app
 
 
