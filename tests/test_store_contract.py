@@ -695,7 +695,8 @@ def test_postgres_schema_parameter(postgres_schema_url: str) -> None:
         store.close()
     tables = raw(postgres_schema_url, "SELECT table_name FROM information_schema.tables"
                  f" WHERE table_schema = '{schema}' ORDER BY table_name")
-    assert tables == [("deliveries",), ("feed_items",), ("schema_version",)]
+    assert tables == [("completions",), ("deliveries",), ("feed_items",), ("notices",),
+                      ("operator_alerts",), ("schema_version",)]
     with pytest.raises(StoreConfigError, match="schema"):
         open_store("postgresql://h/db?schema=Bad-Name")
     assert parse_url("postgresql://u@h/db?options=-csearch_path%3Dmine")[1] == "mine"
