@@ -29,6 +29,7 @@ from reminderd.feeds.build import Feeds, size_warnings
 from reminderd.holidays_vn import build_calendar
 from reminderd.mail.render import TemplateProblem, check_templates
 from reminderd.mail.setup import MailSetupError, build_mailer
+from reminderd.notices import send_weekly
 from reminderd.plans.agencies import resolve_agency
 from reminderd.sendpass import describe_dry_run, run_pass
 from reminderd.store import open_store
@@ -352,6 +353,7 @@ def cmd_send_due(args: argparse.Namespace) -> int:
         mailer = build_mailer(ws)
         owner = f"{socket.gethostname()}:{os.getpid()}"
         report = asyncio.run(run_pass(ws, store, mailer, now, owner=owner, dry_run=args.dry_run))
+        weekly = 0 if args.dry_run else asyncio.run(send_weekly(ws, store, mailer, now))
     except (MailSetupError, TemplateProblem) as exc:
         raise UsageError(str(exc)) from None
     finally:
@@ -364,6 +366,8 @@ def cmd_send_due(args: argparse.Namespace) -> int:
             print(line)
         return 0
     print(report.summary())
+    if weekly:
+        print(f"  weekly: {weekly} message(s) \"Lịch công tác tuần\"")
     for reason, count in sorted(report.skipped.items()):
         print(f"  skipped {count}: {reason}")
     return 0

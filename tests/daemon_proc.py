@@ -31,7 +31,8 @@ def wait_for(condition: Callable[[], Any], timeout: float, step: float = 0.1) ->
 
 class Daemon:
     def __init__(self, root: Path, plans: str, smtp_port: int, *,
-                 clock_start: str | None = None) -> None:
+                 clock_start: str | None = None, store: str = "sqlite:///var/r.db",
+                 extra_config: str = "") -> None:
         self.root = root
         self.port = free_port()
         self.plans = root / "plans.yaml"
@@ -40,14 +41,14 @@ class Daemon:
         self.config.write_text(
             "plans: plans.yaml\n"
             f"templates: {Path(__file__).resolve().parents[1] / 'templates'}\n"
-            "store: sqlite:///var/r.db\n"
+            f"store: {store}\n"
             "var_dir: var\n"
             "mail:\n"
             '  from: "Sở Ngoại vụ <lich@songoaivu.example>"\n'
             f"  smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none}}\n"
             "http:\n"
             f"  listen: 127.0.0.1:{self.port}\n"
-            f"  public_url: http://127.0.0.1:{self.port}\n",
+            f"  public_url: http://127.0.0.1:{self.port}\n" + extra_config,
             encoding="utf-8",
         )
         self.clock_start = clock_start

@@ -28,13 +28,15 @@ ALLOWED: dict[str, set[str]] = {
     "feeds": _PLAIN | {"config", "workspace", "store"},
     "mail": _PLAIN | {"config", "workspace", "feeds"},
     "sendpass": _PLAIN | {"config", "workspace", "feeds", "mail", "store"},
-    "server": _PLAIN | {"config", "workspace", "feeds", "mail", "sendpass", "store"},
-    "cli": _PLAIN | {"config", "workspace", "feeds", "mail", "sendpass", "server", "store"},
+    "notices": _PLAIN | {"config", "workspace", "feeds", "mail", "store"},
+    "server": _PLAIN | {"config", "workspace", "feeds", "mail", "sendpass", "notices", "store"},
+    "cli": _PLAIN | {"config", "workspace", "feeds", "mail", "sendpass", "notices", "server",
+                     "store"},
     "__main__": {"cli"},
     "__init__": set(),
 }
 ORDER = ["core", "store", "plans", "wording", "holidays_vn", "config", "workspace", "feeds",
-         "mail", "sendpass", "server", "cli", "__main__", "__init__"]
+         "mail", "sendpass", "notices", "server", "cli", "__main__", "__init__"]
 
 
 def unit_of(module: str) -> str | None:
@@ -111,7 +113,7 @@ def test_the_table_points_one_way() -> None:
     assert ALLOWED["plans"] == {"core"} and ALLOWED["store"] == {"core"}
     assert {u for u, a in ALLOWED.items() if "server" in a} == {"cli"}
     assert {u for u, a in ALLOWED.items() if "store" in a} == {
-        "feeds", "workspace", "sendpass", "server", "cli"}
+        "feeds", "workspace", "sendpass", "notices", "server", "cli"}
 
 
 def test_a_wrong_way_edge_fails() -> None:
