@@ -32,7 +32,7 @@ def wait_for(condition: Callable[[], Any], timeout: float, step: float = 0.1) ->
 class Daemon:
     def __init__(self, root: Path, plans: str, smtp_port: int, *,
                  clock_start: str | None = None, store: str = "sqlite:///var/r.db",
-                 extra_config: str = "") -> None:
+                 extra_config: str = "", mail_extra: str = "") -> None:
         self.root = root
         self.port = free_port()
         self.plans = root / "plans.yaml"
@@ -45,7 +45,7 @@ class Daemon:
             "var_dir: var\n"
             "mail:\n"
             '  from: "Sở Ngoại vụ <lich@songoaivu.example>"\n'
-            f"  smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none}}\n"
+            f"  smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none}}\n" + mail_extra +
             "http:\n"
             f"  listen: 127.0.0.1:{self.port}\n"
             f"  public_url: http://127.0.0.1:{self.port}\n" + extra_config,

@@ -209,3 +209,30 @@ def test_bundled_plans_feeds_whole_and_per_agency(tmp_path: Path) -> None:
         mine = consume(data, tmp_path)
         assert {e[0] for e in mine} <= set(by_uid)
         assert all(e[3].startswith(("[Chủ trì] ", "[Phối hợp] ")) for e in mine)
+
+
+@pytest.mark.node
+def test_a_window_is_a_multi_day_event_for_every_consumer(tmp_path: Path) -> None:
+    """The Korea trip, "05 ngày làm việc trong nửa cuối tháng 7/2026": one event from 16/07
+    through 31/07 (DTEND 01/08), not a one-day "Hạn: " on 31/07; a quarter (92 days, over
+    feeds.span_days) is its opening and its deadline."""
+    from dataclasses import replace
+
+    from reminderd.core.occurrence import OccurrenceKind
+
+    base = next(o for o in SAMPLE if o.kind is OccurrenceKind.WINDOW)
+    trip = replace(base, key="task/bng-kr-promo-2026/1", title="Tham dự Chương trình Quảng bá",
+                   date=date(2026, 7, 31), start=date(2026, 7, 16), end=date(2026, 7, 31),
+                   workdays=5, done=None)
+    quarter = replace(base, key="task/q", title="Quý III", date=date(2026, 9, 30),
+                      start=date(2026, 7, 1), end=date(2026, 9, 30), done=None)
+    reason = node_available()
+    if reason is not None:
+        pytest.skip(reason)
+    events = consume(build([trip, quarter]), tmp_path)  # icalendar, r-i-e, vobject, ical.js
+    assert [e[:4] for e in events] == [
+        ("task/bng-kr-promo-2026/1@reminderd.local", date(2026, 7, 16), date(2026, 8, 1),
+         "Tham dự Chương trình Quảng bá"),
+        ("task/q/open@reminderd.local", date(2026, 7, 1), date(2026, 7, 2), "Bắt đầu: Quý III"),
+        ("task/q@reminderd.local", date(2026, 9, 30), date(2026, 10, 1), "Hạn: Quý III"),
+    ]

@@ -234,7 +234,8 @@ class Service:
         now = self.clock.now()
         settings = loaded.ws.settings
         local = now.astimezone(settings.zone)
-        week = "%d-W%02d" % local.isocalendar()[:2]
+        iso = local.isocalendar()
+        week = f"{iso.year}-W{iso.week:02d}"
         monday = local.weekday() == 0 and local.time() >= settings.reminders["send_time"]
         failing, problems = self._failing_since, list(self.problems)
 
