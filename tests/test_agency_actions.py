@@ -208,7 +208,7 @@ def installation(tmp_path: Path, port: int, text: str, config: str = "") -> Path
     path.write_text(
         "plans: plans.yaml\n"
         f"templates: {Path(__file__).resolve().parents[1] / 'templates'}\n"
-        "store: sqlite:///r.db\nvar_dir: var\n"
+        f"store: sqlite:///{tmp_path}/r.db\nvar_dir: var\n"
         "mail:\n"
         '  from: "Sở Ngoại vụ <lich@songoaivu.example>"\n'
         "  operator: vanhanh@songoaivu.example\n"
