@@ -7,8 +7,10 @@ duties), each with its own day and year so no cache can help. Each round runs, i
 interpreters and in alternation, this checkout's `reminderd when --json -` and, when
 ``--baseline-src`` names another checkout's source folder (e.g. a `git worktree` of the
 previous release), that checkout's; the floor is the same interpreter reading stdin and
-printing one JSON line per phrase with nothing parsed. Figures are medians; the ratio is what
-matters, since this machine is shared and noisy. Not a test.
+printing one JSON line per phrase with nothing parsed. Each is also run on an empty input, so
+start-up (imports) is measured apart and the per-phrase figure is (time - start-up) / N.
+Figures are medians; the ratio is what matters, since this machine is shared and noisy.
+Not a test.
 """
 
 from __future__ import annotations
@@ -85,23 +87,26 @@ def main() -> None:
     args = ap.parse_args()
     text = phrases(args.phrases, args.seed)
     print(f"seed {args.seed}, {args.phrases} phrases, {args.rounds} rounds (medians)")
-    runs: dict[str, list[float]] = {"floor": [], "this": [], "baseline": []}
+    sources = {"floor": (FLOOR, None), "this": (WHEN, ROOT)}
+    if args.baseline_src:
+        sources["baseline"] = (WHEN, args.baseline_src)
+    full: dict[str, list[float]] = {name: [] for name in sources}
+    empty: dict[str, list[float]] = {name: [] for name in sources}
     for _ in range(args.rounds):
-        runs["floor"].append(run(FLOOR, text, None))
-        runs["this"].append(run(WHEN, text, ROOT))
-        if args.baseline_src:
-            runs["baseline"].append(run(WHEN, text, args.baseline_src))
-    floor = statistics.median(runs["floor"])
-    for name, times in runs.items():
-        if not times:
-            continue
-        med = statistics.median(times)
-        per = (med - floor) / args.phrases * 1e6 if name != "floor" else 0.0
-        print(f"  {name:<9} {med:7.3f} s   {per:7.1f} µs/phrase over the floor")
-    if runs["baseline"]:
-        this = statistics.median(runs["this"]) - floor
-        base = statistics.median(runs["baseline"]) - floor
-        print(f"  this / baseline (per phrase, over the floor): {this / base:.2f}")
+        for name, (code, src) in sources.items():
+            full[name].append(run(code, text, src))
+            empty[name].append(run(code, "", src))
+    per: dict[str, float] = {}
+    for name in sources:
+        start = statistics.median(empty[name])
+        per[name] = (statistics.median(full[name]) - start) / args.phrases * 1e6
+        print(f"  {name:<9} start-up {start:6.3f} s   {per[name]:7.1f} µs/phrase")
+    for name in ("this", "baseline"):
+        if name in per:
+            print(f"  {name}: {per[name] - per['floor']:.1f} µs/phrase over the floor")
+    if "baseline" in per:
+        ratio = (per["this"] - per["floor"]) / (per["baseline"] - per["floor"])
+        print(f"  this / baseline (per phrase, over the floor): {ratio:.2f}")
 
 
 if __name__ == "__main__":

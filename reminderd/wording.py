@@ -5,6 +5,7 @@ Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
@@ -30,6 +31,38 @@ def at_time(occ: Occurrence) -> str:
         first, _, last = occ.time.partition("-")
         return f", từ {first} đến {last}" if last else f", lúc {first}"
     return f" (buổi {occ.daypart})" if occ.daypart else ""
+
+
+def _dmy(iso: object) -> str:
+    y, m, d = str(iso).split("-")
+    return f"{d}/{m}/{y}"
+
+
+def reading(info: Mapping[str, object]) -> str:
+    """A time phrase's reading (``reminderd when --json``'s object) in Vietnamese, for the
+    admin: "hạn chót 14/08/2022", "trong khoảng 01/09/2025 - 30/09/2025", "định kỳ: …"."""
+    kind, start, end = info["kind"], info.get("start"), info.get("end")
+    at = f" lúc {info['time']}" if info.get("time") else ""
+    if info.get("daypart") and not at:
+        at = f" (buổi {info['daypart']})"
+    if kind == "deadline":
+        text = f"hạn chót {_dmy(end)}{at}" if end else "hạn tính từ một mốc chưa có ngày"
+    elif kind == "window":
+        text = f"trong khoảng {_dmy(start)} - {_dmy(end)}{at}"
+    elif kind == "ongoing":
+        span = " - ".join(x for x in (_dmy(start) if start else "", _dmy(end) if end else "") if x)
+        since = start and not end
+        text = "thường xuyên" + (f", từ {span}" if since else f", {span}" if span else "")
+    elif kind == "recurring":
+        shown = list(info.get("next") or [])[:4]  # type: ignore[call-overload]
+        text = "định kỳ: " + (", ".join(_dmy(d) for d in shown) + ", …" if shown
+                              else "tính từ ngày gốc của mục")
+    else:
+        text = f"chưa có ngày ({info.get('reason', '')})"
+    ignored = info.get("ignored")
+    if ignored:
+        text += "; bỏ qua: " + ", ".join(f"“{w}”" for w in ignored)  # type: ignore[attr-defined]
+    return text
 
 
 def short_date(day: date) -> str:

@@ -325,8 +325,6 @@ RECURRENCES = [
     case("6 tháng, hằng năm", None, REC, recurrence=HALF_YEARLY),
     case("6 tháng và hằng năm", None, REC, recurrence=HALF_YEARLY),
     case("định kỳ 6 tháng, hằng năm", None, REC, recurrence=HALF_YEARLY),
-    case("định kỳ 6 tháng/lần", None, REC, recurrence=HALF_YEARLY),
-    case("định kỳ 3 tháng/lần", None, REC, recurrence=Recurrence("yearly", -1, (3, 6, 9, 12))),
     case("định kỳ 6 tháng, hằng năm và đột xuất", None, REC, recurrence=HALF_YEARLY),
     case("định kỳ 02 năm/lần", None, REC, recurrence=EVERY_2_YEARS),
     case("2 năm một lần", None, REC, recurrence=EVERY_2_YEARS),
@@ -634,7 +632,8 @@ def test_describe_monthly_and_quarterly() -> None:
 
 
 @pytest.mark.parametrize("text", ["hằng năm", "hàng năm", "Hằng năm", "định kỳ hằng năm",
-                                  "hằng quý", "hàng quý", "hằng tháng", "định kỳ 6 tháng"])
+                                  "hằng quý", "hàng quý", "hằng tháng", "định kỳ 6 tháng",
+                                  "định kỳ 6 tháng/lần", "định kỳ 3 tháng/lần"])
 def test_a_cadence_without_a_day_is_unscheduled_never_a_made_up_day(text: str) -> None:
     timing = parse_time(text, 2024)
     assert timing.kind is UNS and timing.recurrence is None
@@ -777,3 +776,90 @@ def test_grammar_words_give_timing_or_timeexprerror(
     words: list[str], joiner: str, year: int | None
 ) -> None:
     _timing_or_error(joiner.join(words) if joiner else " ".join(words), year)
+
+
+# --- wave 2: the families other provinces and ministries write -----------------------------
+
+WAVE_2 = [
+    # words around the time: read, and the words set aside are said
+    ("Dự kiến tổ chức vào tháng 9/2025", 2025, "window", "2025-09-01", "2025-09-30", None),
+    ("Hoàn thành trước 30/6/2025", 2025, "deadline", None, "2025-06-29", None),
+    ("Ngày ban hành: 05/08/2020", None, "deadline", None, "2020-08-05", None),
+    ("Không muộn hơn ngày 15/8/2025", None, "deadline", None, "2025-08-15", None),
+    # reporting cycles (Nghị định 09/2019/NĐ-CP, Art. 12)
+    ("chậm nhất ngày 20 của tháng cuối quý", 2025, "recurring", None, None,
+     ["2025-03-20", "2025-06-20", "2025-09-20", "2025-12-20"]),
+    ("chậm nhất là ngày 30 của tháng đầu quý sau", 2025, "recurring", None, None,
+     ["2025-01-30", "2025-04-30", "2025-07-30", "2025-10-30"]),
+    ("Định kỳ hàng quý, chậm nhất trước ngày 10 của tháng đầu quý tiếp theo", 2025, "recurring",
+     None, None, ["2025-01-09", "2025-04-09"]),
+    ("tính từ ngày 15 tháng 12 năm trước kỳ báo cáo đến ngày 14 tháng 12 của kỳ báo cáo", 2025,
+     "recurring", None, None, ["2025-12-14", "2026-12-14"]),
+    ("ngày cuối cùng của tháng cuối quý", 2025, "recurring", None, None,
+     ["2025-03-31", "2025-06-30"]),
+    # several days a year; yearly windows; monthly
+    ("trước ngày 15/6 và 15/12 hằng năm", 2025, "recurring", None, None,
+     ["2025-06-14", "2025-12-14"]),
+    ("ngày 15/6 và 20/12 hằng năm", 2025, "recurring", None, None, ["2025-06-15", "2025-12-20"]),
+    ("vào tuần cuối tháng 5 hoặc ngày 01 tháng 6 hằng năm", 2025, "recurring", None, None,
+     ["2025-06-01", "2026-06-01"]),
+    ("Hằng năm vào dịp Tết Nguyên đán", 2025, "recurring", None, None,
+     ["2025-01-29", "2026-02-17"]),  # lunar: never one solar day every year
+    ("cuối mỗi quý", 2025, "recurring", None, None, ["2025-03-31", "2025-06-30"]),
+    # named days, with their years
+    ("Tết cổ truyền Bunpimay 2561 (tính theo Phật lịch)", None, "window", "2018-04-14",
+     "2018-04-16", None),
+    ("ngày Chiến thắng 30/4 (30/4/1975 - 30/4/2025)", 2025, "recurring", None, None,
+     ["2025-04-30", "2026-04-30"]),
+    ("(01/5/1886 - 01/5/2018)", 2018, "recurring", None, None, ["2018-05-01", "2019-05-01"]),
+    # ranges sharing a month; times of day; weekdays that agree
+    ("từ ngày 24 đến 26/3/2026", None, "window", "2026-03-24", "2026-03-26", None),
+    ("Tháng 3-4 năm 2025", None, "window", "2025-03-01", "2025-04-30", None),
+    ("từ thứ Tư ngày 30/4/2025 đến hết Chủ nhật ngày 04/5/2025", None, "window", "2025-04-30",
+     "2025-05-04", None),
+    ("ngày 21/4/2021 (nhằm ngày 10 tháng 3 Âm lịch)", None, "deadline", None, "2021-04-21", None),
+    # a date in brackets inside the period before it is the more precise reading
+    ("Quý III/2025 (trước ngày 15/9/2025)", None, "deadline", None, "2025-09-14", None),
+    # periods counted from a written date (Civil Code Art. 147-148)
+    ("trong vòng 30 ngày kể từ ngày 01/8/2025", None, "deadline", None, "2025-09-03", None),
+    ("có hiệu lực thi hành kể từ ngày 05/11/2019", None, "ongoing", "2019-11-05", None, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "year", "kind", "start", "end", "first"), WAVE_2,
+                         ids=lambda v: str(v)[:40])
+def test_wave_2_families(text: str, year: int | None, kind: str, start: str | None,
+                         end: str | None, first: list[str] | None) -> None:
+    from reminderd.holidays_vn import build_calendar
+
+    info = describe(parse_time(text, year), year or 2025, build_calendar(range(2017, 2027)))
+    assert info["kind"] == kind
+    assert (info["start"], info["end"]) == (start, end) or kind == "recurring"
+    if first is not None:
+        assert info["next"][: len(first)] == first  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("Quốc khánh Lào 2/9", "2/12, not 2/9"),  # a date beside a name must agree
+    ("Quốc khánh Ba Lan", "not understood"),  # an unknown country is not Vietnam's day
+    ("thứ Năm ngày 30/4/2025", "Wednesday"),
+    ("ngày 21/4/2021 (nhằm ngày 11 tháng 3 Âm lịch)", "is not"),
+    ("trước 25h00 ngày 10/11/2025", "not a time of day"),
+    ("Năm 2026 (khi có kinh phí)", "condition"),
+    ("ngày 10 và 20/9/2026", "not consecutive"),
+    ("tháng 3 hoặc tháng 9 hằng năm", "far apart"),
+    ("Quý III/2025 (trước ngày 15/10/2025)", "outside"),
+    ("Trước ngày 10 của tháng liền kề của kỳ báo cáo", "forms that work"),
+    ("Bunpimay 2553 của Campuchia", "not a day of"),
+])  # fmt: skip
+def test_wave_2_refusals_say_why(text: str, says: str) -> None:
+    with pytest.raises(TimeExprError) as info:
+        parse_time(text, 2025)
+    assert says in str(info.value)
+
+
+def test_time_of_day_and_words_set_aside_reach_the_json() -> None:
+    info = describe(parse_time("Báo cáo UBND tỉnh trước 17h00 ngày 10/11/2025"), 2025)
+    assert (info["end"], info["time"], info["ignored"]) == (
+        "2025-11-10", "17:00", ["Báo cáo UBND tỉnh"])
+    assert describe(parse_time("sáng ngày 10/11/2025"), 2025)["daypart"] == "sáng"

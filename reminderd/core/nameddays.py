@@ -190,14 +190,16 @@ _NEW_YEAR = (
 )
 _COUNTRY = (
     r"(?: (?:của )?(?:nhân dân |đồng bào |người |nước |vương quốc )?(?:bạn )?"
-    r"(?P<country>cộng hòa dân chủ nhân dân lào|chdcnd lào|lào|vương quốc campuchia|campuchia"
+    r"(?P<{}>cộng hòa dân chủ nhân dân lào|chdcnd lào|lào|vương quốc campuchia|campuchia"
     r"|khmer|thái lan))"
 )
 _RX = re.compile(
-    rf"(?<![\w/])(?:(?:ngày|lễ) )?{_NEW_YEAR}?\(?(?P<name>{_NAMES}){_AFTER}\)?{_COUNTRY}?"
+    rf"(?<![\w/])(?:(?:ngày|lễ) )?{_NEW_YEAR}?\(?(?P<name>{_NAMES}){_AFTER}\)?"
+    + _COUNTRY.format("country") + "?"
     r"(?: \(?(?:ngày )?(?P<d>[0-9]{1,2})[/.-](?P<m>[0-9]{1,2})(?:[/.-](?P<y>[0-9]{4}))?\)?)?"
     r"(?:,? (?:năm )?(?P<y2>[0-9]{4})(?![0-9/]))?"
     r"(?: \(?(?:tính )?theo phật lịch\)?|,? phật lịch (?P<be>[0-9]{4}))?"
+    + _COUNTRY.format("country2") + "?"
 )
 
 
@@ -220,9 +222,10 @@ def _year(m: re.Match[str], row: NamedDay) -> str | None:
 
 def _one(m: re.Match[str]) -> str:
     row = _INDEX[m["name"]]
-    khmer = row.country == "campuchia" and m["country"] == "khmer"
-    if m["country"] and row.country and not (m["country"].endswith(row.country) or khmer):
-        raise Mismatch(f"{m['name']!r} is not a day of {m['country']}")
+    country = m["country"] or m["country2"]
+    khmer = row.country == "campuchia" and country == "khmer"
+    if country and row.country and not (country.endswith(row.country) or khmer):
+        raise Mismatch(f"{m['name']!r} is not a day of {country}")
     year = _year(m, row)
     if m["d"]:
         first = row.date.split("-")[0].split(" ")[0]
@@ -239,9 +242,16 @@ def _one(m: re.Match[str]) -> str:
     return f"{row.date} năm {year}" if " " in row.date else f"{row.date}/{year}"
 
 
+# Words of the names that time phrases use for nothing else: a phrase with none of them holds
+# no named day, and the long alternation above is not run over it.
+_COMMON = frozenset(["ngày", "lễ", "năm", "của", "và", "nước", "việt", "nam", "tháng"])
+_NAME_WORDS = frozenset(w for n in _INDEX for w in n.replace("-", " ").split()) - _COMMON
+_WORDS = re.compile(r"[\s,;:.()-]+")
+
+
 def substitute(s: str) -> tuple[str, tuple[str, ...]]:
     """Normalised text with each named day replaced by its date, and the names replaced."""
-    if not _RX.search(s):
+    if _NAME_WORDS.isdisjoint(_WORDS.split(s)) or not _RX.search(s):
         return s, ()
     names: list[str] = []
 

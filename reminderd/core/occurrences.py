@@ -81,7 +81,8 @@ def unscheduled(plans: Plans) -> list[Unscheduled]:
 def _unscheduled_reason(task: Task) -> str:
     timing = task.when
     if timing.kind is Kind.UNSCHEDULED:
-        return f"không có mốc thời gian ({timing.text})"
+        why = f": {timing.reason}" if timing.reason and timing.reason not in timing.text else ""
+        return f"không có mốc thời gian ({timing.text}){why}"
     if timing.kind is Kind.ONGOING and timing.start is None and timing.end is None:
         return f"thường xuyên, không có mốc bắt đầu hay kết thúc ({timing.text})"
     rel = timing.relative
