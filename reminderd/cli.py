@@ -34,7 +34,7 @@ from reminderd.plans.agencies import resolve_agency
 from reminderd.sendpass import describe_dry_run, run_pass
 from reminderd.store import open_store
 from reminderd.store.base import Completion, DeliveryStore, Status, StoreError
-from reminderd.wording import KIND_LABELS, TIMING_LABELS, WEEKDAYS, occurrence_window
+from reminderd.wording import KIND_LABELS, WEEKDAYS, occurrence_window, reading
 from reminderd.workspace import LoadError, Workspace, load_workspace, with_done
 
 
@@ -197,25 +197,16 @@ def _calendar_for(timing: Timing) -> WorkCalendar | None:
     return build_calendar(range(rel.start.year, rel.start.year + years + 2))
 
 
-_WHEN_FIELDS = (("time", "giờ"), ("daypart", "buổi"), ("nominal", "ngày ghi"),
-                ("rrule", "quy tắc"), ("since", "từ năm"), ("workdays", "số ngày làm việc"),
-                ("relative", "thời hạn tính từ mốc"), ("reason", "lý do"),
-                ("ignored", "các từ bỏ qua"))
+_WHEN_EXTRA = (("nominal", "ngày ghi"), ("workdays", "số ngày làm việc"),
+               ("rrule", "quy tắc"), ("since", "từ năm"), ("relative", "thời hạn tính từ mốc"))
 _ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
 def _when_line(info: dict[str, Any]) -> str:
-    """One phrase as read, in Vietnamese, dates dd/mm/yyyy (``--json`` keeps ISO)."""
-    parts = [f"{info['text']!r}: {TIMING_LABELS.get(info['kind'], info['kind'])}"]
-    if info.get("start") or info.get("end"):
-        parts.append(f"{info.get('start') or '…'} → {info.get('end') or '…'}")
-    for key, label in _WHEN_FIELDS:
-        value = info.get(key)
-        if value:
-            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
-            parts.append(f"{label}: {shown}")
-    if info.get("next"):
-        parts.append("các lần tới: " + ", ".join(info["next"]))
+    """One phrase as read, in Vietnamese (wording.reading), dates dd/mm/yyyy; ``--json``
+    keeps ISO."""
+    parts = [f"{info['text']!r}: {reading(info)}"]
+    parts += [f"{label}: {info[key]}" for key, label in _WHEN_EXTRA if info.get(key)]
     return _ISO_DAY.sub(r"\3/\2/\1", "  ".join(parts))
 
 

@@ -97,9 +97,6 @@ KIND_LABELS = {
     OccurrenceKind.REVIEW: "Sơ kết thỏa thuận",
     OccurrenceKind.EXPIRY: "Hết hiệu lực thỏa thuận",
 }
-# How `reminderd when` names the kinds of time phrase.
-TIMING_LABELS = {"deadline": "hạn chót", "window": "khoảng thời gian", "recurring": "định kỳ",
-                 "ongoing": "thường xuyên", "unscheduled": "chưa xác định ngày"}
 
 
 def zone_label(zone: str) -> str:

@@ -116,8 +116,8 @@ def test_when_speaks_vietnamese_with_day_first_dates(capsys: pytest.CaptureFixtu
     code, out, _ = run(capsys, "when", "--year", "2026",
                        "05 ngày làm việc trong nửa cuối tháng 7/2026", "Trước ngày 12/6/2026")
     assert code == 0
-    assert "khoảng thời gian  16/07/2026 → 31/07/2026  số ngày làm việc: 5" in out
-    assert "hạn chót  … → 11/06/2026  ngày ghi: 12/06/2026" in out
+    assert "trong khoảng 16/07/2026 - 31/07/2026  số ngày làm việc: 5" in out
+    assert "hạn chót 11/06/2026  ngày ghi: 12/06/2026" in out
     assert "2026-" not in out
 
 
