@@ -45,16 +45,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from reminderd.config import load_settings
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
-from reminderd.feeds.build import FeedSet
-from reminderd.feeds.events import FeedOptions
+from reminderd.feeds.build import FeedSet, feed_options
 from reminderd.feeds.ics import FeedBuilder
 from reminderd.feeds.tokens import FeedTokens
 
@@ -121,7 +121,8 @@ def make_feedset(n_agencies: int) -> FeedSet:
     ids = [f"a{i:03d}" for i in range(n_agencies)]
     agencies = {a: Agency(a, f"Sở Ngoại vụ tỉnh số {a[1:]}", (f"{a}@example.gov.vn",))
                 for a in ids}
-    builder = FeedBuilder(FeedOptions(uid_domain="bench.example"), agencies)
+    options = replace(feed_options(load_settings(None, {})), uid_domain="bench.example")
+    builder = FeedBuilder(options, agencies)
     small = sized_feed(builder, BIG, SMALL_TARGET, "small")
     whole = sized_feed(builder, BIG, WHOLE_TARGET, "whole")
     feeds = {BIG: small}

@@ -23,6 +23,7 @@ import gc
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -30,9 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from icalendar import Calendar, Event
 
+from reminderd.config import load_settings
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
-from reminderd.feeds.events import FeedOptions, Revision, item_hash, revise
+from reminderd.feeds.build import feed_options
+from reminderd.feeds.events import Revision, item_hash, revise
 from reminderd.feeds.ics import FeedBuilder
 
 KINDS = list(OccurrenceKind)
@@ -167,7 +170,7 @@ def run(n: int, naive_max: int) -> None:
     stamp0 = datetime(2025, 1, 1, tzinfo=UTC)
     table = revise({}, {o.key: item_hash(o) for o in occs}, stamp0)
     revisions = {k: Revision(seq, at) for k, (_h, seq, at) in table.items()}
-    options = FeedOptions()
+    options = replace(feed_options(load_settings(None, {})), uid_domain="reminderd.local")
 
     t_floor, floor_bytes = timed(lambda: floor(occs), repeat)
     t_cold, feed = timed(lambda: feed_of(FeedBuilder(options, AGENCIES), occs, revisions),

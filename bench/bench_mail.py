@@ -171,8 +171,7 @@ def prebuilt_messages(ws: Workspace) -> list[tuple[str, bytes]]:
         agency = agencies[r.agency]
         mail = mailer.renderer.render(Digest(
             agency=agency, reminders=[r], now=DUE, feed_url=mailer.feed_url(r.agency),
-            plan_names=names, is_working=ws.calendar(r.occurrence.date,
-                                                    r.occurrence.date).is_working))
+            plan_names=names, calendar=ws.calendar(r.occurrence.date, r.occurrence.date)))
         message = build_message(
             mail, sender=mailer.sender, to=list(agency.emails),
             message_id=message_id_for([r.key], mailer.domain),

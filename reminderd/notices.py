@@ -189,15 +189,15 @@ async def send_changes(old: Workspace, new: Workspace, store: DeliveryStore, mai
 # --- the week ahead -------------------------------------------------------------------------
 
 def _week_agencies(ws: Workspace) -> list[str]:
-    wanted = ws.settings.weekly_agencies
+    wanted = ws.settings.weekly.agencies
     return list(ws.agencies()) if wanted == ("all",) else list(wanted)
 
 
 def next_weekly(ws: Workspace, now: datetime) -> datetime | None:
     """When the next weekly mail is due (Monday at the send time), or None when off."""
-    if not ws.settings.weekly_agencies:
+    if not ws.settings.weekly.agencies:
         return None
-    zone, at = ws.settings.zone, ws.settings.reminders["send_time"]
+    zone, at = ws.settings.zone, ws.settings.reminders.send_time
     local = now.astimezone(zone)
     monday = local.date() - timedelta(days=local.weekday())
     due = datetime.combine(monday, at, tzinfo=zone)
@@ -217,7 +217,7 @@ async def send_weekly(ws: Workspace, store: DeliveryStore, mailer: Mailer, now: 
     """On Monday from the send time: each chosen agency's week, once; messages sent."""
     agencies = _week_agencies(ws)
     local = now.astimezone(ws.settings.zone)
-    if not agencies or local.weekday() != 0 or local.time() < ws.settings.reminders["send_time"]:
+    if not agencies or local.weekday() != 0 or local.time() < ws.settings.reminders.send_time:
         return 0
     monday = local.date()
     sunday = monday + timedelta(days=6)
@@ -259,35 +259,36 @@ async def check_operator(ws: Workspace, store: DeliveryStore, mailer: Mailer, no
     """Send the alerts that are due; their names ("undelivered", "reload")."""
     if not mailer.operator:
         return []
-    alerts = ws.settings.alerts
-    quiet = timedelta(hours=int(alerts["quiet_hours"]))
+    alerts = ws.settings.operator
+    quiet = timedelta(hours=alerts.quiet_hours)
+    admin = "{}:{}".format(*ws.settings.http.admin_listen)
     zone = ws.settings.zone
     sent: list[str] = []
     count, oldest = store.undelivered(now)
-    limit = timedelta(hours=int(alerts["undelivered_hours"]))
+    limit = timedelta(hours=alerts.undelivered_hours)
     if oldest is not None and now - oldest > limit and store.alert_due("undelivered", now, quiet):
         errors = sorted({d.last_error for d in store.deliveries(limit=50)
                          if d.status in ("retrying", "failed") and d.last_error})[:5]
         local = oldest.astimezone(zone)
         await _operator_mail(mailer, "undelivered", now, (
             f"[reminderd] Cảnh báo: {count} thư nhắc chưa gửi được quá "
-            f"{alerts['undelivered_hours']} giờ"), [
+            f"{alerts.undelivered_hours} giờ"), [
             f"{count} thư nhắc đã đến hạn nhưng chưa gửi được; thư cũ nhất đến hạn lúc "
             f"{local:%H:%M} {local:%d/%m/%Y} ({zone_label(ws.settings.timezone)}).",
             *(["Lỗi gần đây:\n" + "\n".join(errors)] if errors else []),
-            f"Xem trang tình trạng: {ws.settings.public_url}/ và reminderd outbox."])
+            f"Xem trang tình trạng (cổng quản trị http://{admin}/) và reminderd outbox."])
         sent.append("undelivered")
-    limit = timedelta(hours=int(alerts["reload_failing_hours"]))
+    limit = timedelta(hours=alerts.reload_failing_hours)
     if failing_since is not None and now - failing_since > limit \
             and store.alert_due("reload", now, quiet):
         local = failing_since.astimezone(zone)
         await _operator_mail(mailer, "reload", now, (
             "[reminderd] Cảnh báo: không nạp được kế hoạch hoặc cấu hình mới quá "
-            f"{alerts['reload_failing_hours']} giờ"), [
+            f"{alerts.reload_failing_hours} giờ"), [
             f"Từ {local:%H:%M} {local:%d/%m/%Y}, bản sửa kế hoạch hoặc cấu hình có lỗi nên "
             "không được áp dụng; hệ thống vẫn chạy theo bản hợp lệ trước đó.",
             "Các lỗi (TỆP:DÒNG:CỘT):\n" + "\n".join(problems[:20]),
-            f"Xem trang tình trạng: {ws.settings.public_url}/"])
+            f"Xem trang tình trạng (cổng quản trị http://{admin}/)."])
         sent.append("reload")
     return sent
 

@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from reminderd.config import ConfigError, Settings, load_settings
-from reminderd.core.errors import Problem
+from reminderd.config import ConfigError, RemindersSettings, Settings, load_settings
+from reminderd.core.errors import Problem, ProblemsError
 from reminderd.core.model import Agency, Plans
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrences import expand
@@ -25,12 +25,24 @@ from reminderd.plans.loader import PlansError, load_plans
 from reminderd.store.base import Completion
 
 
-class LoadError(Exception):
+class LoadError(ProblemsError):
     """Config or plans could not be loaded; ``problems`` say where and how to fix them."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+
+def policy_of(reminders: RemindersSettings, zone: str) -> Policy:
+    """The reminder policy of the ``reminders`` settings (their defaults are the schema's)."""
+    return Policy(
+        send_time=reminders.send_time,
+        zone=zone,
+        lead_workdays=reminders.lead_workdays,
+        support_workdays=reminders.support_workdays,
+        occasion_days=reminders.occasion_days,
+        round_anniversary_days=reminders.round_anniversary_days,
+        new_year_days=reminders.new_year_days,
+        agreement_days=reminders.agreement_days,
+        overdue_after_workdays=reminders.overdue_after_workdays,
+        escalate_after_workdays=reminders.escalate_after_workdays,
+    )
 
 
 @dataclass
@@ -49,8 +61,8 @@ class Workspace:
         if span not in self._calendars:
             self._calendars[span] = build_calendar(
                 range(span[0], span[1] + 1),
-                extra_off={0: self.settings.extra_off},
-                extra_working={0: self.settings.extra_working},
+                extra_off={0: self.settings.workdays.extra_off},
+                extra_working={0: self.settings.workdays.extra_working},
             )
         return self._calendars[span]
 
@@ -74,19 +86,7 @@ class Workspace:
         return cached
 
     def policy(self) -> Policy:
-        r = self.settings.reminders
-        return Policy(
-            send_time=r["send_time"],
-            zone=self.settings.timezone,
-            lead_workdays=tuple(r["lead_workdays"]),
-            support_workdays=tuple(r["support_workdays"]),
-            occasion_days=tuple(r["occasion_days"]),
-            round_anniversary_days=tuple(r["round_anniversary_days"]),
-            new_year_days=tuple(r["new_year_days"]),
-            agreement_days=tuple(r["agreement_days"]),
-            overdue_after_workdays=int(r["overdue_after_workdays"]),
-            escalate_after_workdays=int(r["escalate_after_workdays"]),
-        )
+        return policy_of(self.settings.reminders, self.settings.timezone)
 
     def earliest(self) -> date:
         """A day before any task of plans.yaml can fall (where overdue lists start)."""
@@ -101,20 +101,19 @@ class Workspace:
 
     def feed_range(self, today: date) -> tuple[date, date]:
         feeds = self.settings.feeds
-        back = timedelta(days=int(feeds["horizon_days_back"]))
-        ahead = timedelta(days=int(feeds["horizon_days_ahead"]))
+        back = timedelta(days=feeds.horizon_days_back)
+        ahead = timedelta(days=feeds.horizon_days_ahead)
         return today - back, today + ahead
 
 
-def load_workspace(config_path: Path | None) -> Workspace:
-    """Load config then plans; raise LoadError with every problem found."""
+def load_workspace(config_path: Path | None,
+                   environ: Mapping[str, str] | None = None) -> Workspace:
+    """Load config (and the environment settings) then plans; raise LoadError with every
+    problem found."""
     try:
-        settings = load_settings(config_path)
-    except ConfigError as exc:
-        raise LoadError(exc.problems) from None
-    try:
+        settings = load_settings(config_path, environ)
         plans = load_plans(settings.plans)
-    except PlansError as exc:
+    except (ConfigError, PlansError) as exc:
         raise LoadError(exc.problems) from None
     problems = _check_weekly(settings, plans)
     if problems:
@@ -123,33 +122,26 @@ def load_workspace(config_path: Path | None) -> Workspace:
 
 
 def _check_weekly(settings: Settings, plans: Plans) -> list[Problem]:
-    """weekly.agencies names agencies of plans.yaml (or is [all])."""
+    """weekly.agencies names agencies of the plans (or is [all]), located at the setting."""
     known = {a.id for a in plans.agencies}
-    wanted = settings.weekly_agencies
+    wanted = settings.weekly.agencies
     if wanted == ("all",):
         return []
-    file = str(settings.path) if settings.path else "<defaults>"
-    try:
-        lines = settings.path.read_text(encoding="utf-8").splitlines() if settings.path else []
-    except OSError:
-        lines = []
     out = []
     for agency in wanted:
         if agency in known:
             continue
-        line, col = next(((n, text.index(agency) + 1) for n, text in enumerate(lines, 1)
-                          if agency in text), (1, 1))
-        hint = "write agency ids from plans.yaml, or [all]" if agency != "all" else \
+        hint = "write agency ids from the plans, or [all]" if agency != "all" else \
             "write [all] alone, or agency ids"
-        out.append(Problem(file, line, col, f"weekly.agencies: {agency!r} is not an agency "
-                           f"id in {settings.plans.name}; {hint}"))
+        out.append(settings.problem("weekly.agencies", f"weekly.agencies: {agency!r} is not "
+                                    f"an agency id in {settings.plans.name}; {hint}"))
     return out
 
 
 def with_done(items: list[Occurrence], done: Mapping[str, Completion], zone: ZoneInfo
               ) -> list[Occurrence]:
     """``items`` with the tasks closed from the mail marked done (the local day it was
-    recorded) and by whom; a ``done:`` in plans.yaml stands."""
+    recorded) and by whom; a ``done:`` in the plans stands."""
     if not done:
         return items
     out = []

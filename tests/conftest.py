@@ -7,12 +7,23 @@ from __future__ import annotations
 # is dropped at the end. Without a reachable server the PostgreSQL tests skip with the reason,
 # except under REMINDERD_REQUIRE_POSTGRES=1 (set by .ci/run): then they fail.
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
+from hypothesis import settings
+
+# --- Hypothesis profiles --------------------------------------------------------------------
+# dev: fresh examples each run, and the blob to reproduce a failure printed with it; ci: the
+# same examples every run (derandomized: seeded from each test), for a gate that does not
+# flake. HYPOTHESIS_PROFILE chooses; CI=true means ci. Tests that set max_examples keep it.
+settings.register_profile("dev", deadline=None, print_blob=True)
+settings.register_profile("ci", deadline=None, print_blob=True, derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI") == "true" else "dev"))
 
 POSTGRES_DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 _POSTGRES_FIXTURES = {"postgres_url", "postgres_schema_url"}
@@ -27,6 +38,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
         if _POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture
+def seed(request: pytest.FixtureRequest) -> int:
+    """The seed of a random test: REMINDERD_TEST_SEED when set (to replay a failure), else
+    a fresh one. It is shown in the test's report and should go into its ledger."""
+    raw = os.environ.get("REMINDERD_TEST_SEED")
+    value = int(raw) if raw else secrets.randbelow(2**32)
+    request.node.user_properties.append(("seed", value))
+    print(f"seed: REMINDERD_TEST_SEED={value}")
+    return value
 
 
 def _postgres_unusable(reason: str) -> None:

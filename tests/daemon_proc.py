@@ -16,7 +16,32 @@ from typing import Any
 
 from smtp_server import free_port
 
-SECRET = "test-feed-secret"
+SECRET = "test-feed-secret-at-least-32-bytes-long"
+
+# Two agencies with real-looking (not reserved) addresses, one plan: lead "snv" due
+# 11/06/2026, lead "vhttdl" due 29/06/2026 (`{snv}` is the first agency's address).
+GOV_PLANS = """\
+agencies:
+  - id: snv
+    name: Sở Ngoại vụ tỉnh Đắk Lắk
+    emails: [{snv}]
+  - id: vhttdl
+    name: Sở Văn hóa, Thể thao và Du lịch
+    emails: [vanthu@sovhttdl.gov.vn]
+plans:
+  - id: bng-2026
+    title: Chương trình Quảng bá địa phương Việt Nam tại Hàn Quốc năm 2026
+    year: 2026
+    tasks:
+      - id: reply
+        title: Gửi công văn trả lời Bộ Ngoại giao
+        when: "trước ngày 12/6/2026"
+        lead: snv
+      - id: report
+        title: Báo cáo kết quả
+        when: "trước ngày 30/6/2026"
+        lead: vhttdl
+"""
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, step: float = 0.1) -> bool:
@@ -32,14 +57,22 @@ def wait_for(condition: Callable[[], Any], timeout: float, step: float = 0.1) ->
 class Daemon:
     def __init__(self, root: Path, plans: str, smtp_port: int, *,
                  clock_start: str | None = None, store: str = "sqlite:///var/r.db",
-                 extra_config: str = "", mail_extra: str = "") -> None:
+                 extra_config: str = "", mail_extra: str = "",
+                 env: dict[str, str] | None = None, folder: bool = False) -> None:
+        """``folder``: the plans are a folder (``root/plans``) and ``plans`` its first file,
+        ``plans/main.yaml`` (``self.plans``)."""
         self.root = root
-        self.port = free_port()
-        self.plans = root / "plans.yaml"
+        self.port = free_port()  # the public listener (public_url)
+        self.admin_port = free_port()
+        if folder:
+            (root / "plans").mkdir()
+            self.plans = root / "plans" / "main.yaml"
+        else:
+            self.plans = root / "plans.yaml"
         self.plans.write_text(plans, encoding="utf-8")
         self.config = root / "reminderd.yaml"
         self.config.write_text(
-            "plans: plans.yaml\n"
+            f"plans: {'plans' if folder else 'plans.yaml'}\n"
             f"templates: {Path(__file__).resolve().parents[1] / 'templates'}\n"
             f"store: {store}\n"
             "var_dir: var\n"
@@ -48,26 +81,37 @@ class Daemon:
             f"  smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none}}\n" + mail_extra +
             "http:\n"
             f"  listen: 127.0.0.1:{self.port}\n"
-            f"  public_url: http://127.0.0.1:{self.port}\n" + extra_config,
+            f"  admin_listen: 127.0.0.1:{self.admin_port}\n"
+            f"  public_url: http://127.0.0.1:{self.port}\n"
+            + extra_config,
             encoding="utf-8",
         )
         self.clock_start = clock_start
+        self.env = env or {}
+        self.preexec: Callable[[], None] | None = None
         self.proc: subprocess.Popen[str] | None = None
         self.log = root / "daemon.log"
 
     @property
     def url(self) -> str:
+        """The public listener: agency feeds by token, a bare /healthz."""
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        """The admin listener: status page, /metrics, detailed /healthz, /calendar.ics."""
+        return f"http://127.0.0.1:{self.admin_port}"
 
     def start(self, clock_start: str | None = None) -> Daemon:
         argv = [sys.executable, "-m", "reminderd.cli", "run", "--config", str(self.config)]
         start = clock_start or self.clock_start
         if start:
             argv += ["--clock-start", start]
-        env = {**os.environ, "REMINDERD_FEED_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "REMINDERD_FEED_SECRET": SECRET, "PYTHONUNBUFFERED": "1",
+               **self.env}
         with open(self.log, "a") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, text=True,
-                                         env=env)
+                                         env=env, preexec_fn=self.preexec)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -82,12 +126,14 @@ class Daemon:
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8") if self.log.exists() else ""
 
-    def get(self, path: str, headers: dict[str, str] | None = None
-            ) -> tuple[int, Message, bytes]:
-        """Status, headers (case-insensitive) and body of a GET."""
-        request = urllib.request.Request(self.url + path, headers=headers or {})
+    def get(self, path: str, headers: dict[str, str] | None = None, *, public: bool = False,
+            timeout: float = 10) -> tuple[int, Message, bytes]:
+        """Status, headers (case-insensitive) and body of a GET on the admin listener (on
+        the public one with ``public=True``)."""
+        base = self.url if public else self.admin_url
+        request = urllib.request.Request(base + path, headers=headers or {})
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 return response.status, response.headers, response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.headers, exc.read()

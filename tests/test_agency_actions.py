@@ -113,7 +113,8 @@ def test_done_from_the_mail_stops_reminders_and_escalation(
         assert link is not None, body
 
         # GET only shows the page (mail scanners follow links): nothing is recorded
-        status, _, page = daemon.get(link[0][len(daemon.url):])
+        # the done page is on the public listener (with the feeds), the undo on the admin one
+        status, _, page = daemon.get(link[0][len(daemon.url):], public=True)
         assert status == 200 and "Xác nhận đã hoàn thành" in page.decode()
         assert json.loads(cli(daemon, "agenda", "--from", "01/06/2026", "--days", "30",
                               "--json").stdout)[0]["done"] is None
@@ -140,9 +141,9 @@ def test_done_from_the_mail_stops_reminders_and_escalation(
         # the admin's undo (with the page's form token), then the agency closes it again
         token = re.search(r'name="token" value="([^"]+)"', admin)
         assert token is not None
-        assert post(daemon.url + "/admin/undo-done", {"key": "task/bng-2026/reply",
+        assert post(daemon.admin_url + "/admin/undo-done", {"key": "task/bng-2026/reply",
                                                       "token": "wrong"})[0] == 403
-        status, _ = post(daemon.url + "/admin/undo-done", {"key": "task/bng-2026/reply",
+        status, _ = post(daemon.admin_url + "/admin/undo-done", {"key": "task/bng-2026/reply",
                                                            "token": token[1]})
         assert status == 200  # followed the 303 back to the status page
         assert agenda()["done"] is None
@@ -151,7 +152,9 @@ def test_done_from_the_mail_stops_reminders_and_escalation(
         assert post(link[0], {})[0] == 200
         assert agenda()["done_by"] == "vhttdl"
         # a forged link is refused
-        assert daemon.get(link[0][len(daemon.url):-3] + "abc")[0] == 404
+        assert daemon.get(link[0][len(daemon.url):-3] + "abc", public=True)[0] == 404
+        assert post(daemon.url + "/admin/undo-done", {"key": "task/bng-2026/reply",
+                                                      "token": token[1]})[0] == 404
     finally:
         assert daemon.stop() == 0
     # the next passes send nothing for it: not the overdue reminder again, no escalation

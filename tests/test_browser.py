@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from bundled import single_file_text
 from daemon_proc import SECRET, Daemon
 from smtp_server import ThreadedSmtpServer
 
@@ -44,7 +45,7 @@ def headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedPro
 @pytest.fixture
 def daemon(tmp_path: Path) -> Iterator[Daemon]:
     with ThreadedSmtpServer() as smtp:
-        plans = (ROOT / "plans.yaml").read_text(encoding="utf-8")
+        plans = single_file_text()
         d = Daemon(tmp_path, plans, smtp.port, clock_start="2022-08-05T09:00:00+07:00")
         d.start()
         yield d
@@ -54,7 +55,7 @@ def daemon(tmp_path: Path) -> Iterator[Daemon]:
 def test_status_page_renders_agenda_and_subscription_links(daemon: Daemon,
                                                            tmp_path: Path) -> None:
     browser = chromium()
-    dom = headless(browser, tmp_path / "profile", "--dump-dom", daemon.url + "/")
+    dom = headless(browser, tmp_path / "profile", "--dump-dom", daemon.admin_url + "/")
     assert dom.returncode == 0, dom.stderr
     html = dom.stdout
     # The agenda of the next 60 days from 05/08/2022, by agency, in Vietnamese.
@@ -68,7 +69,7 @@ def test_status_page_renders_agenda_and_subscription_links(daemon: Daemon,
     # And a picture a person would look at (kept as a test artifact).
     shot = tmp_path / "status.png"
     result = headless(browser, tmp_path / "profile2", f"--screenshot={shot}",
-                      "--window-size=1280,2000", daemon.url + "/")
+                      "--window-size=1280,2000", daemon.admin_url + "/")
     assert result.returncode == 0 and shot.stat().st_size > 10_000, result.stderr
 
 
@@ -82,7 +83,7 @@ def test_status_page_shows_a_config_error(daemon: Daemon, tmp_path: Path) -> Non
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and daemon.get("/healthz")[0] != 503:
         time.sleep(0.2)
-    html = headless(browser, tmp_path / "profile", "--dump-dom", daemon.url + "/").stdout
+    html = headless(browser, tmp_path / "profile", "--dump-dom", daemon.admin_url + "/").stdout
     # the place in Vietnamese (tệp …, dòng …, cột …), then the loader's message
     assert f"Lỗi ở tệp {daemon.plans}, dòng " in html and "32/8/2022" in html
     assert "Gửi thư chúc mừng" in html  # the last good version is still shown
@@ -108,7 +109,7 @@ def test_status_page_lists_every_overdue_item_as_agenda_does(daemon: Daemon,
                 if i["kind"] in ("deadline", "window", "report") and i["done"] is None
                 and i["date"] < "2022-08-05"]
     assert expected and min(i["date"] for i in expected) < "2022-05-07"  # older than 90 days
-    html = headless(browser, tmp_path / "profile", "--dump-dom", daemon.url + "/").stdout
+    html = headless(browser, tmp_path / "profile", "--dump-dom", daemon.admin_url + "/").stdout
     section = html.split('id="qua-han"', 1)[1].split("</section>", 1)[0]
     row = r'<tr class="overdue"><td>[^<]*?(\d\d/\d\d/\d{4})</td>\s*<td>(.*?)(?:<br>|</td>)'
     rows = re.findall(row, section, flags=re.S)

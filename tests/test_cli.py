@@ -127,7 +127,7 @@ def test_instants_take_day_first_or_iso(text: str) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from reminderd.cli import parse_instant
+    from reminderd.cli.common import parse_instant
     zone = ZoneInfo("Asia/Ho_Chi_Minh")
     assert parse_instant(text, zone, "--now") == datetime(2022, 8, 5, 8, 0, tzinfo=zone)
 

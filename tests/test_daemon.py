@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,7 +111,9 @@ def test_feeds_tokens_reload_mail_and_restart(daemon: Daemon, smtp: ThreadedSmtp
     # SIGTERM: exit 0. A restart sends nothing twice.
     assert daemon.stop() == 0, daemon.output()
     daemon.start(clock_start="2026-06-10T08:05:00+07:00")
-    time.sleep(2)
+    # the restarted daemon's catch-up pass has run (it shows in /healthz) before we look
+    assert wait_for(lambda: "last_pass" in json.loads(daemon.get("/healthz")[2]),
+                    timeout=15), daemon.output()
     assert smtp.handler.by_message_id().most_common(1)[0][1] == 1
     assert len(smtp.handler.delivered) == 4, daemon.output()
     assert daemon.stop() == 0

@@ -14,13 +14,14 @@ from typing import Any
 
 import icalendar
 import pytest
+from defaults import options
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrence import OccurrenceKind as K
-from reminderd.feeds.events import FeedOptions, Revision, fold, item_hash, revise
+from reminderd.feeds.events import Revision, fold, item_hash, revise
 from reminderd.feeds.ics import FeedBuilder, size_warning
 
 TODAY = date(2024, 7, 1)
@@ -121,7 +122,7 @@ assert set(K) == KINDS, "the sample covers every kind"
 
 def build(occs: list[Occurrence] | None = None, revisions: dict[str, Revision] | None = None,
           builder: FeedBuilder | None = None, agency: str | None = None, **opts: object) -> bytes:
-    builder = builder or FeedBuilder(FeedOptions(**opts), AGENCIES)  # type: ignore[arg-type]
+    builder = builder or FeedBuilder(options(**opts), AGENCIES)  # type: ignore[arg-type]
     return builder.build(SAMPLE if occs is None else occs, revisions or {}, today=TODAY,
                          is_working=is_working, agency=agency)
 
@@ -161,7 +162,7 @@ def revisions_of(table: dict[str, tuple[str, int, datetime]]) -> dict[str, Revis
 def test_two_builds_are_byte_identical_whatever_the_input_order() -> None:
     shuffled = list(SAMPLE)
     random.Random(7).shuffle(shuffled)
-    builder = FeedBuilder(FeedOptions(), AGENCIES)
+    builder = FeedBuilder(options(), AGENCIES)
     first = build(builder=builder)
     assert build(builder=builder) == first
     assert build(shuffled) == first  # a fresh builder too
@@ -296,7 +297,7 @@ def test_moving_one_deadline_keeps_uids_and_bumps_its_sequence() -> None:
     t0 = datetime(2024, 5, 1, 3, 4, 5, tzinfo=UTC)
     t1 = datetime(2024, 6, 2, 8, 0, 0, tzinfo=UTC)
     table = revise({}, {o.key: item_hash(o) for o in SAMPLE}, t0)
-    builder = FeedBuilder(FeedOptions(), AGENCIES)
+    builder = FeedBuilder(options(), AGENCIES)
     before = events(build(revisions=revisions_of(table), builder=builder))
     moved = list(SAMPLE)
     moved[3] = replace(moved[3], date=date(2024, 9, 6))
@@ -401,7 +402,7 @@ def test_no_email_addresses_unless_configured() -> None:
 
 
 def test_per_agency_feeds_hold_only_its_items_with_its_role() -> None:
-    builder = FeedBuilder(FeedOptions(), AGENCIES)
+    builder = FeedBuilder(options(), AGENCIES)
     build(builder=builder)
     for agency in AGENCIES:
         feed = build(builder=builder, agency=agency)
@@ -472,7 +473,7 @@ def test_size_warning() -> None:
 
 
 def test_rebuild_reserializes_only_what_changed() -> None:
-    builder = FeedBuilder(FeedOptions(), AGENCIES)
+    builder = FeedBuilder(options(), AGENCIES)
     events_ = sum(len(expected(o)) for o in SAMPLE)  # long windows are two events
     build(builder=builder)
     assert builder.serialized == events_
@@ -493,7 +494,7 @@ def test_rebuild_reserializes_only_what_changed() -> None:
 
 
 def test_patched_order_equals_a_fresh_sort() -> None:
-    builder = FeedBuilder(FeedOptions(), AGENCIES)
+    builder = FeedBuilder(options(), AGENCIES)
     current = list(SAMPLE)
     build(current, builder=builder)
     rng = random.Random(3)
@@ -518,7 +519,7 @@ def test_patched_order_equals_a_fresh_sort() -> None:
 
 
 def test_builder_item_hashes_are_item_hash() -> None:
-    builder = FeedBuilder(FeedOptions(), AGENCIES)
+    builder = FeedBuilder(options(), AGENCIES)
     expected = {o.key: item_hash(o) for o in SAMPLE}
     assert builder.item_hashes(SAMPLE) == expected
     assert builder.item_hashes([replace(o) for o in SAMPLE]) == expected  # from the memo

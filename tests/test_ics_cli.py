@@ -8,6 +8,7 @@ from pathlib import Path
 
 import icalendar
 import pytest
+from bundled import write_single_file
 
 from reminderd.cli import main
 from reminderd.feeds.build import Feeds
@@ -18,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
-    (tmp_path / "plans.yaml").write_bytes((ROOT / "plans.yaml").read_bytes())
+    write_single_file(tmp_path / "plans.yaml")
     (tmp_path / "reminderd.yaml").write_text(
         f"plans: plans.yaml\ntemplates: {ROOT / 'templates'}\nstore: sqlite:///var/r.db\n"
         "var_dir: var\n", encoding="utf-8")

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from datetime import date
@@ -21,6 +22,7 @@ import icalendar
 import pytest
 import recurring_ical_events
 import vobject
+from defaults import options
 from test_ics import AGENCIES, SAMPLE, build, expected
 
 NODE_DIR = Path(__file__).parent / "node"
@@ -64,8 +66,12 @@ def via_vobject(feed: bytes) -> list[Event]:
 
 
 def node_available() -> str | None:
-    """Why ical.js cannot run here, or None."""
+    """Why ical.js cannot run here, or None. Under REMINDERD_REQUIRE_NODE=1 (.ci/run) a
+    missing node fails, so that CI cannot pass by dropping the ical.js comparison."""
     if shutil.which("node") is None:
+        if os.environ.get("REMINDERD_REQUIRE_NODE") == "1":
+            pytest.fail("REMINDERD_REQUIRE_NODE=1 but node is not installed: the Mozilla "
+                        "ical.js consumer check may not be dropped")
         return "node is not installed: the Mozilla ical.js consumer check is skipped"
     # With node present, a missing ical.js is a set-up failure, never a quiet skip.
     assert (NODE_DIR / "node_modules" / "ical.js" / "package.json").is_file(), (
@@ -176,7 +182,6 @@ def test_icaljs_reads_the_calendar_name(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_bundled_plans_feeds_whole_and_per_agency(tmp_path: Path) -> None:
     """Every feed the bundled plans.yaml gives, through every consumer; the seeds' key dates."""
-    from reminderd.feeds.events import FeedOptions
     from reminderd.feeds.ics import FeedBuilder
     from reminderd.workspace import load_workspace
 
@@ -185,7 +190,7 @@ def test_bundled_plans_feeds_whole_and_per_agency(tmp_path: Path) -> None:
     start, end = date(2022, 1, 1), date(2031, 12, 31)
     occurrences = ws.occurrences(start, end)
     agencies = ws.agencies()
-    builder = FeedBuilder(FeedOptions(), agencies)
+    builder = FeedBuilder(options(), agencies)
     emails = [e.encode() for a in agencies.values() for e in a.emails]
     is_working = ws.calendar(start, end).is_working
 

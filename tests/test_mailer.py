@@ -20,12 +20,13 @@ from pathlib import Path
 
 import icalendar
 import pytest
+from defaults import POLICY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
-from reminderd.core.reminders import Policy, Reminder, ReminderKind, Role, plan
+from reminderd.core.reminders import Reminder, ReminderKind, Role, plan
 from reminderd.core.workdays import WorkCalendar
 from reminderd.holidays_vn import build_calendar
 from reminderd.mail.message import RenderedMail, build_message, envelope_address, message_id_for
@@ -92,7 +93,7 @@ def tdir(tmp_path: Path) -> Path:
 
 def digest_of(reminders: list[Reminder], now: datetime = NOW,
               calendar: WorkCalendar | None = None, agency: Agency = AGENCY) -> Digest:
-    return Digest(agency, reminders, now, FEED, NAMES, (calendar or WorkCalendar()).is_working)
+    return Digest(agency, reminders, now, FEED, NAMES, calendar or WorkCalendar())
 
 
 def mail_for(subject: str, text: str = "Nội dung thư.\n", html: str = "<p>Nội dung</p>\n"
@@ -265,7 +266,7 @@ def test_non_working_deadline_with_the_real_calendar(renderer: Renderer) -> None
     calendar = build_calendar([2026])
     occ = Occurrence(key="task/x", kind=OccurrenceKind.DEADLINE, date=date(2026, 9, 2),
                      title="Nộp báo cáo", lead=("so-vhttdl",), text="02/9/2026")
-    reminders = [r for r in plan([occ], Policy(), calendar) if r.step == "lead-3wd"]
+    reminders = [r for r in plan([occ], POLICY, calendar) if r.step == "lead-3wd"]
     now = reminders[0].due
     mail = renderer.render(digest_of(reminders, now=now, calendar=calendar))
     assert "Thứ Tư, 02/09/2026 là ngày nghỉ" in mail.text  # Quốc khánh
@@ -274,13 +275,13 @@ def test_non_working_deadline_with_the_real_calendar(renderer: Renderer) -> None
     # an occasion's day is fixed: no such note even on a holiday
     occasion = Occurrence(key="occasion/qk@2026", kind=OccurrenceKind.OCCASION,
                           date=date(2026, 9, 2), title="Quốc khánh", lead=("so-vhttdl",))
-    r = plan([occasion], Policy(), calendar)[0]
+    r = plan([occasion], POLICY, calendar)[0]
     assert "ngày nghỉ" not in renderer.render(
         digest_of([r], now=r.due, calendar=calendar)).text
 
 
 def test_no_working_day_test_no_note(renderer: Renderer) -> None:
-    digest = replace(sample_digests()[0], is_working=None)
+    digest = replace(sample_digests()[0], calendar=None)
     assert "ngày nghỉ" not in renderer.render(digest).text
 
 
@@ -310,7 +311,7 @@ def test_undefined_variable_names_file_and_line(tdir: Path) -> None:
     lines.insert(2, "   {{ item.titel }}")
     partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
     renderer = Renderer(tdir)  # compiles: the mistake shows only when rendering
-    problems = renderer.check()
+    problems = [str(p) for p in renderer.check()]
     assert problems, "check() must report the undefined variable"
     assert problems[0] == f"{partial}:3:1: 'dict object' has no attribute 'titel'"
     with pytest.raises(TemplateProblem) as info:
@@ -361,7 +362,7 @@ def test_shared_macros_missing_or_broken_are_reported(tdir: Path) -> None:
 def test_sandbox_blocks_unsafe_access(tdir: Path) -> None:
     (tdir / "_deadline.txt").write_text(
         "{{ item.__class__.__mro__[1].__subclasses__() }}\n", encoding="utf-8")
-    problems = Renderer(tdir).check()
+    problems = [str(p) for p in Renderer(tdir).check()]
     assert problems and problems[0].startswith(f"{tdir / '_deadline.txt'}:1:1: ")
     assert "unsafe" in problems[0] or "__class__" in problems[0]
 

@@ -3,12 +3,13 @@
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from defaults import POLICY
+
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
-from reminderd.core.reminders import Policy, ReminderKind, Role, plan
+from reminderd.core.reminders import ReminderKind, Role, plan
 from reminderd.holidays_vn import build_calendar
 
 CAL = build_calendar(range(2021, 2028))
-POLICY = Policy()
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 DEADLINE = Occurrence(

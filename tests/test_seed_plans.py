@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 import yaml
+from bundled import single_file_text
 
 ROOT = Path(__file__).resolve().parents[1]
-PLANS_FILE = ROOT / "plans.yaml"
+PLANS_FILE = ROOT / "plans"  # the bundled folder: one file per document
 
 # Tasks per plan = the documents' counts (see plans.yaml notes for how items were split).
 TASK_COUNTS = {
@@ -237,7 +238,7 @@ ALIASES = {
 
 @pytest.fixture(scope="module")
 def raw() -> dict[str, Any]:
-    data = yaml.safe_load(PLANS_FILE.read_text(encoding="utf-8"))
+    data = yaml.safe_load(single_file_text())
     assert isinstance(data, dict)
     return data
 
@@ -319,7 +320,7 @@ def test_raw_emails_are_reserved_example_domains(raw: dict[str, Any]) -> None:
         assert emails, agency["id"]
         for email in emails:
             assert email.endswith(".example"), (agency["id"], email)
-    text = PLANS_FILE.read_text(encoding="utf-8")
+    text = single_file_text()
     assert "@gmail.com" not in text  # document 003's real contact address is not copied
     assert "dp.nvvh@bng.example" in text
 
@@ -465,7 +466,7 @@ def test_agency_directory(plans: Any) -> None:
 
 
 def test_document_spellings_resolve(plans: Any) -> None:
-    from reminderd.plans.agencies import resolve_agency
+    from reminderd.plans.names import resolve_agency
 
     for spelling, agency_id in ALIASES.items():
         assert resolve_agency(plans, spelling) == agency_id, spelling

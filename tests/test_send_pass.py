@@ -238,7 +238,7 @@ TITLE_LIBERATION = "Quốc khánh Hàn Quốc (15/8, Ngày Giải phóng)"
 @pytest.fixture
 def seed(make_env: MakeEnv, relay: ThreadedSmtpServer) -> Env:
     """The bundled plans, with the daemon's daily pass run from 12/07 to 11/08/2022."""
-    env = make_env(relay.port, ROOT / "plans.yaml")
+    env = make_env(relay.port, ROOT / "plans")
     reports = env.run_days(date(2022, 7, 12), date(2022, 8, 11))
     # the first pass records the steps of the last days as "past before first appeared";
     # the daily passes after it never miss anything

@@ -288,6 +288,29 @@ def test_takeover_of_a_send_in_flight_is_uncertain(
     assert store.mark_inflight(first, [K2]) == 0  # fenced like every other mark
 
 
+def test_claimable_is_what_a_claim_takes_read_only(
+        store: DeliveryStore, store_url: str, open_more: Callable[[], DeliveryStore]) -> None:
+    """The dry run's question: the claim's own selection, without the lock or a write, and
+    the rows as the claim returns them (attempts counted, a takeover in flight uncertain)."""
+    store.materialize([planned(K1, T0 - SECOND), planned(K2), planned(K3, T0 + SECOND),
+                       planned(K4, T0, agency="a")], T0 - timedelta(days=1))
+    first = store.claim_due(T0, "replica-a", LEASE, limit=1)  # agency a: K4
+    store.mark_inflight(first, [K4])
+    before = raw(store_url, "SELECT key, status, attempts, updated_at, owner FROM deliveries"
+                            " ORDER BY key")
+    later = T0 + LEASE + SECOND  # K4's lease has run out: a claim would take it over
+    seen = store.claimable(later)
+    assert raw(store_url, "SELECT key, status, attempts, updated_at, owner FROM deliveries"
+                          " ORDER BY key") == before  # nothing written
+    claimed = open_more().claim_due(later, "replica-b", LEASE)
+    keep = ("key", "agency", "due", "attempts", "uncertain")
+    assert [{k: getattr(d, k) for k in keep} for d in seen] == [
+        {k: getattr(d, k) for k in keep} for d in claimed.deliveries]
+    assert {d.key: (d.attempts, d.uncertain) for d in seen} == {
+        K1: (1, False), K2: (1, False), K3: (1, False), K4: (2, True)}
+    assert store.claimable(later) == []  # all claimed now
+
+
 def test_marks_clear_inflight(store: DeliveryStore) -> None:
     store.materialize([planned(K1)], T0)
     claim = claim_one(store, K1)

@@ -11,9 +11,10 @@ import asyncio
 import gzip
 import http.client
 import json
-import os
 import re
+import socket
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -27,8 +28,10 @@ from aiohttp import web as aioweb
 from reminderd.feeds.build import Feeds, FeedSet
 from reminderd.feeds.tokens import FeedTokens, feed_tokens
 from reminderd.server import web
+from reminderd.server.listen import Limits
 from reminderd.server.publish import Published, TokenIndex, export, publish
 from reminderd.server.status import LastPass, status_info
+from reminderd.server.statuspage import check_status_template, load_status_template
 from reminderd.store import Planned, open_store
 from reminderd.workspace import Workspace, load_workspace
 
@@ -46,7 +49,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     folder = tmp_path_factory.mktemp("ws")
     config = folder / "reminderd.yaml"
     config.write_text(
-        f"plans: {ROOT / 'plans.yaml'}\n"
+        f"plans: {ROOT / 'plans'}\n"
         f"templates: {TEMPLATES}\n"
         f"var_dir: {folder / 'var'}\n"
         f"store: sqlite:///{folder / 'var' / 'reminderd.db'}\n"
@@ -71,16 +74,20 @@ def published(feedset: FeedSet, tokens: FeedTokens) -> Published:
 
 
 class Server:
-    """An app on 127.0.0.1:0 in a thread of its own; ``get`` speaks HTTP/1.1 to it."""
+    """An app on 127.0.0.1:0 in a thread of its own; ``get`` speaks HTTP/1.1 to it. The
+    admin app by default; ``public=True`` for the public listener's."""
 
-    def __init__(self, state: web.WebState, templates: Path = TEMPLATES) -> None:
+    def __init__(self, state: web.WebState, templates: Path = TEMPLATES, *,
+                 public: bool = False, limits: Limits | None = None) -> None:
         self.state = state
+        if state.status_template is None:
+            state.status_template = load_status_template(templates)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        app = web.make_app(state, templates=templates)
+        app = web.make_public_app(state) if public else web.make_admin_app(state)
         self.runner: aioweb.AppRunner = asyncio.run_coroutine_threadsafe(
-            web.start_site(app, "127.0.0.1", 0), self.loop).result(10)
+            web.start_site(app, "127.0.0.1", 0, limits=limits), self.loop).result(10)
         self.port = web.bound_port(self.runner)
 
     def close(self) -> None:
@@ -317,23 +324,32 @@ def test_export_is_atomic_and_removes_stale_files(tmp_path: Path, ws: Workspace,
         assert gzip.decompress(Path(f"{target}.gz").read_bytes()) == feed.body
         assert int(target.stat().st_mtime) == int(feed.last_modified.timestamp())
     assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
+    # what the public listener serves, nothing more: no whole calendar.ics
+    assert not (out / "calendar.ics").exists()
+    assert (out / "feeds").stat().st_mode & 0o777 == 0o755  # nginx reads it
     unrelated = out / "feeds" / "README.txt"
     unrelated.write_text("kept\n")
 
     # unchanged files are not rewritten (same inode)
-    inode = (out / "calendar.ics").stat().st_ino
+    busy = out / agency_path(published.tokens, BUSY).lstrip("/")
+    inode = busy.stat().st_ino
+    assert busy.stat().st_mode & 0o777 == 0o644
     export(published, out)
-    assert (out / "calendar.ics").stat().st_ino == inode
+    assert busy.stat().st_ino == inode
 
-    # a rotated token: the old link's files go, the new ones appear, written via rename
+    # a rotated token: the old link's files go, the new ones appear, written via rename;
+    # the whole calendar appears under its own token with public_calendar
     rotated = FeedTokens(b"other-secret", ws.agencies())
-    changed = FeedSet(whole=feedset.whole + b"\r\n", agencies=dict(feedset.agencies))
-    new = publish(changed, rotated, published, NOW + timedelta(hours=1))
+    bigger = feedset.agencies[BUSY] + b"\r\n"
+    changed = FeedSet(whole=feedset.whole, agencies={**feedset.agencies, BUSY: bigger})
+    new = publish(changed, rotated, published, NOW + timedelta(hours=1), public_calendar=True)
     export(new, out)
-    assert (out / "calendar.ics").stat().st_ino != inode  # replaced, never written in place
-    assert (out / "calendar.ics").read_bytes() == changed.whole
+    moved = out / agency_path(rotated, BUSY).lstrip("/")
+    assert moved.read_bytes() == bigger and not busy.exists()
+    assert (out / "feeds" / f"{rotated.all_token}.ics").read_bytes() == feedset.whole
     names = {p.name for p in (out / "feeds").iterdir()}
     expected = {f"{rotated.token(a)}.ics" for a in feedset.agencies}
+    expected.add(f"{rotated.all_token}.ics")
     expected |= {f"{n}.gz" for n in expected}
     assert names == expected | {"README.txt"}
 
@@ -427,7 +443,8 @@ def test_status_page_in_vietnamese(server: Server, ws: Workspace, tokens: FeedTo
         url = f"https://lich.example.gov.vn/feeds/{tokens.token(agency.id)}.ics"
         assert f'href="{url}"' in html
         assert f'href="{url.replace("https://", "webcal://")}"' in html
-    assert 'href="webcal://lich.example.gov.vn/calendar.ics"' in html
+    # the whole calendar has no subscription link unless feeds.public_calendar
+    assert "/calendar.ics" not in html
     # the agenda: the bundled plans have the reply to MOFA due 11/06/2026, 10 days ahead
     assert "Thứ Năm, 11/06/2026" in html and "còn 10 ngày" in html and "Chủ trì" in html
     assert "<script" not in html
@@ -486,26 +503,26 @@ def test_overdue_items(ws: Workspace, tokens: FeedTokens) -> None:
     assert item.days_text == "đã quá hạn 3 ngày"
 
 
-def test_bad_status_template_keeps_the_last_good(tmp_path: Path, state: web.WebState) -> None:
+def test_bad_status_template_is_rejected_with_its_line(tmp_path: Path,
+                                                      state: web.WebState) -> None:
     folder = tmp_path / "templates"
     (folder / "status").mkdir(parents=True)
     good = (TEMPLATES / "status" / "index.html").read_text(encoding="utf-8")
     page = folder / "status" / "index.html"
     page.write_text(good, encoding="utf-8")
-    assert web.check_templates(folder) == []
-    srv = Server(state, folder)
-    try:
-        assert srv.get("/").status == 200
-        page.write_text("{% for x in %}\n", encoding="utf-8")
-        os.utime(page, (1, 2_000_000_000))  # make sure the mtime moved
-        r = srv.get("/")
-        assert r.status == 200
-        assert "Lịch 60 ngày tới" in r.body.decode()  # the last good template
-        assert "status/index.html" in r.body.decode()  # and the error shown
-    finally:
-        srv.close()
-    problems = web.check_templates(folder)
-    assert len(problems) == 1 and re.match(rf"{re.escape(str(page))}:1:1: ", problems[0])
+    assert check_status_template(folder) == []
+    page.write_text("ok\n{% for x in %}\n", encoding="utf-8")
+    problems = check_status_template(folder)
+    assert len(problems) == 1 and re.match(rf"{re.escape(str(page))}:2:1: ", problems[0])
+    # hostile: the sandbox refuses, at check time, with the line
+    for hostile in ("{{ ''.__class__.__mro__[1].__subclasses__() }}",
+                    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+                    "{% if status %}{{ status.local.__globals__['os'].environ }}{% endif %}",
+                    "{% if published %}{{ published.tokens._by_agency }}{% endif %}"):
+        page.write_text("<p>\n" + hostile + "\n", encoding="utf-8")
+        problems = check_status_template(folder)
+        assert len(problems) == 1, (hostile, problems)
+        assert f"{page}:2:1: SecurityError" in problems[0], (hostile, problems)
 
 
 def test_accepts_gzip() -> None:
@@ -520,9 +537,54 @@ def test_accepts_gzip() -> None:
 
 def test_start_site_on_a_taken_port_fails_cleanly(server: Server) -> None:
     async def attempt() -> None:
-        app = web.make_app(web.WebState(), templates=TEMPLATES)
+        app = web.make_admin_app(web.WebState())
         await web.start_site(app, "127.0.0.1", server.port)
 
     with pytest.raises(OSError):
         asyncio.run(attempt())
     assert server.get("/calendar.ics").status == 200  # the first server is unaffected
+
+
+def _closed_after(port: int, send: bytes) -> float:
+    """Seconds until the server closes a connection that sent ``send`` (then nothing)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        started = time.monotonic()
+        s.sendall(send)
+        while s.recv(65536):
+            pass
+        return time.monotonic() - started
+
+
+def test_header_and_idle_timeouts(state: web.WebState, tokens: FeedTokens) -> None:
+    srv = Server(state, public=True, limits=Limits(header_timeout=0.5, keepalive_timeout=1.5))
+    try:
+        # headers never finished: closed after the header timeout
+        assert 0.4 < _closed_after(srv.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n") < 1.4
+        assert 0.4 < _closed_after(srv.port, b"") < 1.4  # connected, said nothing
+        # a whole request, then idle: answered, then closed after the idle timeout
+        path = agency_path(tokens, BUSY)
+        waited = _closed_after(srv.port, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert 1.3 < waited < 3.0
+        # and a feed over the public app, for comparison, still answers
+        assert srv.get(path).status == 200
+    finally:
+        srv.close()
+
+
+def test_public_app_serves_only_feeds(state: web.WebState, tokens: FeedTokens,
+                                      published: Published, ws: Workspace) -> None:
+    srv = Server(state, public=True)
+    try:
+        for path in ("/", "/metrics", "/calendar.ics", f"/feeds/{tokens.all_token}.ics"):
+            assert srv.get(path).status == 404, path
+        health = srv.get("/healthz")
+        assert health.status == 200 and health.json() == {"status": "ok"}
+        assert srv.get(agency_path(tokens, BUSY)).status == 200
+        # with public_calendar, the whole calendar under its own token (and still not
+        # under /calendar.ics)
+        srv.state.published = replace(published, public_calendar=True)
+        r = srv.get(f"/feeds/{tokens.all_token}.ics")
+        assert r.status == 200 and r.body == published.calendar.body
+        assert srv.get("/calendar.ics").status == 404
+    finally:
+        srv.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -33,3 +34,19 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}: {self.message}"
+
+
+class ProblemsError(Exception):
+    """Problems in the inputs, each located (``FILE:LINE:COL: message``), sorted by place and
+    without repeats (an alias in YAML repeats its node's problems).
+
+    The one base of every error that carries located problems (config, plans, templates,
+    the mail set-up), so that a caller reports any of them the same way."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]

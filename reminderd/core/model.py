@@ -39,6 +39,18 @@ class Agency:
 
 
 @dataclass(frozen=True)
+class Group:
+    """A named group of agencies ("các sở, ban, ngành"): a reference to it stands for its
+    members."""
+
+    id: str
+    name: str
+    members: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    origin: str = ""
+
+
+@dataclass(frozen=True)
 class Occasion:
     """A yearly date (solar or lunar); with ``since`` an anniversary with an ordinal."""
 
@@ -109,6 +121,7 @@ class Plans:
     agreements: tuple[Agreement, ...] = ()
     plans: tuple[Plan, ...] = ()
     source: str = "plans.yaml"
+    groups: tuple[Group, ...] = ()
     _agency_index: dict[str, Agency] = field(default_factory=dict, compare=False, repr=False)
 
     def agency(self, agency_id: str) -> Agency:

@@ -38,18 +38,19 @@ TASK_KINDS = frozenset({OccurrenceKind.DEADLINE, OccurrenceKind.WINDOW, Occurren
 
 @dataclass(frozen=True)
 class Policy:
-    """The reminder ladders (config ``reminders``); task ladders count working days."""
+    """The reminder ladders (config ``reminders``); task ladders count working days. No
+    defaults here: they are the config schema's (``reminderd.workspace.policy_of``)."""
 
-    send_time: time = time(8, 0)
-    zone: str = "Asia/Ho_Chi_Minh"
-    lead_workdays: tuple[int, ...] = (14, 7, 3, 1, 0)
-    support_workdays: tuple[int, ...] = (7, 1)
-    occasion_days: tuple[int, ...] = (14, 3)
-    round_anniversary_days: tuple[int, ...] = (90, 30, 14, 3)
-    new_year_days: tuple[int, ...] = (21, 7)
-    agreement_days: tuple[int, ...] = (90, 30, 7)
-    overdue_after_workdays: int = 1
-    escalate_after_workdays: int = 5
+    send_time: time
+    zone: str
+    lead_workdays: tuple[int, ...]
+    support_workdays: tuple[int, ...]
+    occasion_days: tuple[int, ...]
+    round_anniversary_days: tuple[int, ...]
+    new_year_days: tuple[int, ...]
+    agreement_days: tuple[int, ...]
+    overdue_after_workdays: int
+    escalate_after_workdays: int
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ _UNSCHEDULED = (
     "theo thời gian", "theo lịch", "theo tiến độ", "theo quy định", "theo hướng dẫn",
     "theo chỉ đạo", "theo thông báo", "theo văn bản", "theo đề nghị", "theo kết quả",
     "khi có", "khi được", "sau khi", "ngay sau khi", "căn cứ", "theo thực tế", "theo nhu cầu",
+    "từ ngày ban hành", "kể từ ngày ban hành", "ngay khi", "từ khi",
 )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from reminderd.config import Settings
 from reminderd.core.occurrence import Occurrence
 from reminderd.feeds.events import FeedOptions, Revision, revise
 from reminderd.feeds.ics import FeedBuilder, size_warning
@@ -18,16 +19,17 @@ from reminderd.store.base import DeliveryStore
 from reminderd.workspace import Workspace, with_done
 
 
-def feed_options(ws: Workspace) -> FeedOptions:
-    feeds = ws.settings.feeds
+def feed_options(settings: Settings) -> FeedOptions:
+    """The feed builder's options from the settings (their defaults are the schema's)."""
+    feeds = settings.feeds
     return FeedOptions(
-        name=str(feeds["name"]),
-        uid_domain=str(feeds["uid_domain"]),
-        refresh=timedelta(hours=int(feeds["refresh_hours"])),
-        show_spans=bool(feeds["show_spans"]),
-        span_days=int(feeds["span_days"]),
-        include_contacts=bool(feeds["include_contacts"]),
-        timezone=ws.settings.timezone,
+        name=feeds.name,
+        uid_domain=feeds.uid_domain,
+        refresh=timedelta(hours=feeds.refresh_hours),
+        show_spans=feeds.show_spans,
+        span_days=feeds.span_days,
+        include_contacts=feeds.include_contacts,
+        timezone=settings.timezone,
     )
 
 
@@ -60,7 +62,7 @@ class Feeds:
 
     def __init__(self, ws: Workspace, previous: Feeds | None = None) -> None:
         self.ws = ws
-        options, agencies = feed_options(ws), ws.agencies()
+        options, agencies = feed_options(ws.settings), ws.agencies()
         if (previous is not None and previous.builder.options == options
                 and previous.builder.agencies == agencies):
             self.builder = previous.builder

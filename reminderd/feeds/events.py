@@ -28,7 +28,8 @@ from icalendar import vCategory, vText
 from reminderd.core.model import Agency
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrence import OccurrenceKind as K
-from reminderd.wording import at_time
+from reminderd.core.reminders import Role
+from reminderd.wording import ROLE_LABELS, at_time
 
 CATEGORY = {
     K.DEADLINE: "Hạn chót",
@@ -46,7 +47,8 @@ _LABEL = {K.OCCASION: "Sự kiện", K.ANNIVERSARY: "Sự kiện", K.REVIEW: "R�
           K.EXPIRY: "Hết hiệu lực"}  # first DESCRIPTION line; tasks: "Nhiệm vụ"
 _TASKS = frozenset({K.DEADLINE, K.WINDOW, K.ONGOING, K.REPORT})  # can be done / overdue
 _DATED = frozenset({K.OCCASION, K.ANNIVERSARY})  # fixed days: no non-working-day note
-ROLES = {"lead": "Chủ trì", "support": "Phối hợp"}
+# the roles a per-agency feed names in each SUMMARY (the wording's one table)
+ROLES: dict[str, str] = {str(role): ROLE_LABELS[role] for role in (Role.LEAD, Role.SUPPORT)}
 _SPAN_PREFIX = "Thời gian thực hiện: "
 _OPEN_PREFIX = "Bắt đầu: "
 DONE_MARK = "[Đã hoàn thành] "  # before the summary of a task that is done
@@ -58,14 +60,17 @@ _HIDDEN = "[e-mail]"
 
 @dataclass(frozen=True)
 class FeedOptions:
-    name: str = "Lịch Sở Ngoại vụ"  # X-WR-CALNAME / NAME
-    prodid: str = "-//reminderd//reminderd 0.1//VI"
-    uid_domain: str = "reminderd.local"  # UID = f"{occurrence.key}@{uid_domain}"
-    refresh: timedelta = timedelta(hours=12)  # REFRESH-INTERVAL and X-PUBLISHED-TTL
-    show_spans: bool = False  # long windows: also a VEVENT for start..end (UID key + "/span")
-    span_days: int = 31  # a window up to this long is one multi-day event; longer: two
-    include_contacts: bool = False  # e-mail addresses only when True
-    timezone: str = "Asia/Ho_Chi_Minh"  # X-WR-TIMEZONE; all-day events carry no TZID
+    """What a feed looks like (config ``feeds``: the defaults are the schema's, filled in
+    by :func:`reminderd.feeds.build.feed_options`)."""
+
+    name: str  # X-WR-CALNAME / NAME
+    uid_domain: str  # UID = f"{occurrence.key}@{uid_domain}"
+    refresh: timedelta  # REFRESH-INTERVAL and X-PUBLISHED-TTL
+    show_spans: bool  # long windows: also a VEVENT for start..end (UID key + "/span")
+    span_days: int  # a window up to this long is one multi-day event; longer: two
+    include_contacts: bool  # e-mail addresses only when True
+    timezone: str  # X-WR-TIMEZONE; all-day events carry no TZID
+    prodid: str = "-//reminderd//reminderd 0.1//VI"  # not a setting
 
 
 @dataclass(frozen=True)

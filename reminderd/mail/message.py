@@ -19,6 +19,8 @@ from datetime import datetime
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
 
+from reminderd.core.headers import envelope_address, unsafe_header
+
 __all__ = [
     "ATTACHMENT_NAME",
     "MAIL_KINDS",
@@ -30,9 +32,6 @@ __all__ = [
 ]
 
 ATTACHMENT_NAME = "nhac-viec.ics"
-# Anything that can end a header line for some parser (str.splitlines() breaks on all of
-# these), and "=?" which starts an encoded word that could decode to one.
-_UNSAFE_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]|=\?")
 _MESSAGE_ID = re.compile(r"<[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+>")
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
@@ -58,21 +57,10 @@ _CRLF = "\r\n"
 
 
 def _safe(name: str, value: str) -> str:
-    if _UNSAFE_HEADER.search(value):
+    if unsafe_header(value) is not None:
         raise ValueError(f"{name}: CR, LF, a control character or '=?' in a header value: "
                          f"{value!r}")
     return value
-
-
-@lru_cache(maxsize=65_536)  # an agency's addresses recur in every pass
-def envelope_address(mailbox: str) -> str:
-    """``"Sở Ngoại vụ <lich@x.example>"`` -> ``"lich@x.example"`` (for MAIL FROM / RCPT TO)."""
-    _safe("address", mailbox)
-    _, address = parseaddr(mailbox)
-    if (not address or "@" not in address or not address.isascii()
-            or any(c in address for c in " <>,;\"()[]\\")):
-        raise ValueError(f"not a usable e-mail address: {mailbox!r}")
-    return address
 
 
 @lru_cache(maxsize=65_536)  # above the number of agencies, or a pass never hits

@@ -23,16 +23,19 @@ from jinja2 import (
     TemplateError,
     TemplateNotFound,
     TemplateSyntaxError,
+    Undefined,
     select_autoescape,
 )
 from jinja2.sandbox import SandboxedEnvironment
 
+from reminderd.core.errors import Problem
 from reminderd.core.reminders import ReminderKind
 from reminderd.mail.message import RenderedMail
 from reminderd.mail.samples import sample_digests
 from reminderd.mail.view import Digest, context
 
-__all__ = ["Renderer", "TemplateProblem", "check_templates"]
+__all__ = ["Renderer", "TemplateProblem", "check_templates", "sandbox_environment",
+           "template_problems"]
 
 MAIN_TEMPLATES = ("subject.txt", "digest.txt", "digest.html")
 PARTIALS = tuple(f"_{kind}.{ext}" for kind in ReminderKind for ext in ("txt", "html"))
@@ -49,15 +52,23 @@ class TemplateProblem(Exception):
         self.col = col
         self.message = message
 
+    @property
+    def problem(self) -> Problem:
+        return Problem(self.file, self.line, self.col, self.message)
+
 
 class _TooBig(Exception):
     pass
 
 
-def _environment(template_dir: Path) -> SandboxedEnvironment:
+def sandbox_environment(template_dir: Path,
+                        undefined: type[Undefined] = StrictUndefined) -> SandboxedEnvironment:
+    """The one Jinja environment for admin-edited templates (the mail and the status page):
+    sandboxed (no ``__class__``/``__globals__``/``mro`` walks, no unsafe calls; jinja2>=3.1.6
+    for the known escapes), autoescape for .html, compiled once."""
     return SandboxedEnvironment(
         loader=FileSystemLoader(str(template_dir), encoding="utf-8"),
-        undefined=StrictUndefined,
+        undefined=undefined,
         autoescape=select_autoescape(enabled_extensions=("html", "htm"),
                                      disabled_extensions=(), default_for_string=False,
                                      default=False),
@@ -112,7 +123,7 @@ class Renderer:
         self._dir = Path(template_dir)
         self._max = max_output_bytes
         self._zone = ZoneInfo(zone)
-        self._env = _environment(self._dir)
+        self._env = sandbox_environment(self._dir)
         self._templates, problems = _load(self._env, self._dir)
         if problems:
             raise problems[0]
@@ -135,17 +146,17 @@ class Renderer:
                                   f"the subject contains '=?' (header injection): {subject!r}")
         return RenderedMail(subject, text, html)
 
-    def check(self) -> list[str]:
+    def check(self) -> list[Problem]:
         """Render every template against built-in samples (every kind and role, a round
-        anniversary, overdue, a late send, a deadline on a day off); ``FILE:LINE:COL: msg``
-        for each problem found, empty when all is well."""
-        problems: list[str] = []
+        anniversary, overdue, a late send, a deadline on a day off); each problem found,
+        empty when all is well."""
+        problems: list[Problem] = []
         for digest in sample_digests():
             try:
                 self.render(digest)
             except TemplateProblem as exc:
-                if str(exc) not in problems:
-                    problems.append(str(exc))
+                if exc.problem not in problems:
+                    problems.append(exc.problem)
         return problems
 
     def _run(self, name: str, ctx: dict[str, Any], budget: list[int]) -> str:
@@ -201,11 +212,18 @@ class Renderer:
         return TemplateProblem(file, line, message)
 
 
-def check_templates(template_dir: Path, *, zone: str = "Asia/Ho_Chi_Minh",
-                    max_output_bytes: int = 512_000) -> list[str]:
+def template_problems(template_dir: Path, *, zone: str = "Asia/Ho_Chi_Minh",
+                      max_output_bytes: int = 512_000) -> list[Problem]:
     """Every template problem in the folder: compile errors, missing files, render errors."""
     template_dir = Path(template_dir)
-    _, problems = _load(_environment(template_dir), template_dir)
+    _, problems = _load(sandbox_environment(template_dir), template_dir)
     if problems:
-        return [str(p) for p in problems]
+        return [p.problem for p in problems]
     return Renderer(template_dir, zone=zone, max_output_bytes=max_output_bytes).check()
+
+
+def check_templates(template_dir: Path, *, zone: str = "Asia/Ho_Chi_Minh",
+                    max_output_bytes: int = 512_000) -> list[str]:
+    """:func:`template_problems` as ``FILE:LINE:COL: message`` lines."""
+    return [str(p) for p in template_problems(template_dir, zone=zone,
+                                              max_output_bytes=max_output_bytes)]

@@ -86,7 +86,7 @@ def sample_reminders() -> list[Reminder]:
 
 def sample_digests() -> list[Digest]:
     reminders = sample_reminders()
-    working = WorkCalendar().is_working  # weekends only
+    working = WorkCalendar()  # weekends only
     office = Contact("Phòng Hợp tác quốc tế", "0262 3 123 456", "htqt@songoaivu.example")
 
     def done_url(r: Reminder) -> str:

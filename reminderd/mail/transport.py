@@ -34,7 +34,6 @@ import re
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
@@ -51,12 +50,13 @@ from aiosmtplib import (
     SMTPTimeoutError,
 )
 
+from reminderd.core.headers import envelope_address
+
 log = logging.getLogger("reminderd.mail_transport")  # the name logs had before the move
 
 Security = Literal["starttls", "tls", "none"]
 _LINE_ENDS = re.compile(rb"\r\n|\r|\n")
 _LEADING_DOT = re.compile(rb"(?m)^\.")
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
 @dataclass
@@ -121,12 +121,12 @@ class Transport(Protocol):
 
 @lru_cache(maxsize=65_536)  # the same few addresses in every message of a pass
 def _address(value: str, role: str) -> str:
-    """The bare address of ``"Name <a@b>"`` or ``a@b``; PermanentSendError if unusable."""
-    _, address = parseaddr(value)
-    if (_UNSAFE.search(value) or not address or "@" not in address or not address.isascii()
-            or any(c in address for c in " <>,;\"")):
-        raise PermanentSendError(f"unusable {role} address: {value!r}")
-    return address
+    """The bare address of ``"Name <a@b>"`` or ``a@b`` (the one parser,
+    :func:`~reminderd.core.headers.envelope_address`); PermanentSendError if unusable."""
+    try:
+        return envelope_address(value)
+    except ValueError:
+        raise PermanentSendError(f"unusable {role} address: {value!r}") from None
 
 
 def _classify(code: int, message: str, refused: dict[str, str] | None = None,
@@ -358,7 +358,8 @@ class MaildirTransport:
     def _open(self) -> mailbox.Maildir:
         if self._box is None:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)  # var/ on a fresh machine
+                # var/ on a fresh machine: private, like the Maildir itself (0700)
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 self._box = mailbox.Maildir(self.path, factory=None, create=True)
             except OSError as exc:
                 raise TransientSendError(f"cannot open the Maildir {self.path}: {exc}",

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from reminderd.core.model import Agency, Contact
 from reminderd.core.occurrence import OccurrenceKind
 from reminderd.core.reminders import Reminder, ReminderKind
+from reminderd.core.workdays import WorkCalendar
 from reminderd.wording import (
     ROLE_LABELS,
     at_time,
@@ -46,9 +47,9 @@ class Digest:
     ``now``: aware, the pass time; a reminder whose ``due`` is more than an hour before it
     is marked "Gửi muộn". ``feed_url``: the agency's feed (its https/http form; the webcal
     form is derived). ``plan_names``: agency id -> full name, for lead/support names.
-    ``is_working``: the working-day test (``WorkCalendar.is_working``); with it, a deadline
-    on a weekend or holiday gets a note naming the working day before it (occasions never
-    do: their day is fixed). Without it, no such note.
+    ``calendar``: the working days; with it, a deadline on a weekend or holiday gets a note
+    naming the working day before it (occasions never do: their day is fixed). Without it,
+    no such note.
     """
 
     agency: Agency
@@ -56,7 +57,7 @@ class Digest:
     now: datetime
     feed_url: str
     plan_names: Mapping[str, str]
-    is_working: Callable[[date], bool] | None = None
+    calendar: WorkCalendar | None = None
     # --- answering (issue 14) ---
     done_url: Callable[[Reminder], str] | None = None  # the item's "đã hoàn thành" link
     reply_to: str = ""  # mail.reply_to: with it, no "do not reply" footer
@@ -71,14 +72,6 @@ def contact_view(contact: Contact | None) -> dict[str, str] | None:
              f"e-mail {contact.email}" if contact.email else ""]
     return {"name": contact.name, "phone": contact.phone, "email": contact.email,
             "line": ", ".join(p for p in parts if p)}
-
-
-def _working_before(day: date, is_working: Callable[[date], bool]) -> date | None:
-    for back in range(1, 367):
-        candidate = day - timedelta(days=back)
-        if is_working(candidate):
-            return candidate
-    return None
 
 
 def _pick(reminders: Sequence[Reminder]) -> list[Reminder]:
@@ -99,10 +92,11 @@ def _item(r: Reminder, today: date, digest: Digest, zone: ZoneInfo) -> dict[str,
     names = digest.plan_names
     days = (occ.date - today).days
     late = r.due < digest.now - LATE_AFTER
-    working = digest.is_working
-    non_working = (working is not None and occ.kind not in _FIXED_DAY
-                   and not working(occ.date))
-    before = _working_before(occ.date, working) if working is not None and non_working else None
+    calendar = digest.calendar
+    non_working = (calendar is not None and occ.kind not in _FIXED_DAY
+                   and not calendar.is_working(occ.date))
+    before = calendar.previous_working(occ.date) if calendar is not None and non_working \
+        else None
     return {
         "key": r.key,
         "kind": str(r.kind),

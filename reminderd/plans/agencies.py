@@ -1,198 +1,251 @@
-"""The agency index of the plans loader, and the lookup of references to agencies in it.
+"""The agency directory of the plans loader: agencies and groups indexed, references looked up.
 
 Tasks, occasions, agreements and plans name agencies (``lead``, ``support``,
-``coordinator``) by id, alias or name, written however the office writes them. Once the
-agencies are read, :class:`_AgencyIndex` indexes every way of naming each one (each way
-may name only one agency) and looks the references up in the index, with a suggestion
-for a name it does not know. References read before the agencies (tasks read early)
-wait in ``late`` until the index is built.
+``coordinator``) by id, alias or name, written however the office writes them, or name a
+group of them (``groups:``). Once the agencies and groups are read (from one file or from
+every file of a plans folder), :class:`Directory` indexes every way of naming each one in
+the one matcher (:class:`~reminderd.plans.names.AgencyMatcher`, which ``reminderd import``
+uses too; each way may name only one agency) and looks the references up in it, with the
+nearest names (by similarity) for one it does not know. References read before the
+directory is complete (tasks read early, tasks of an earlier file) wait in ``late``.
 
-Internal to the plans loader (whose public entry point is :mod:`reminderd.plans.loader`),
-except :func:`resolve_agency`: an agency given on the command line, by id or alias, in
-loaded plans.
+The directory holds no reader: each call that can find a problem takes the
+:class:`~reminderd.plans.fields._FieldReader` of the file being read, which records it.
+Internal to the plans loader (whose public entry point is :mod:`reminderd.plans.loader`).
 """
 
 from __future__ import annotations
 
-import difflib
-import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
-from reminderd.core.model import Agency, Plans, Task
-from reminderd.plans.fields import _FieldReader, _Fields, _Ident, _q
+from reminderd.core.model import Agency, Group, Task
+from reminderd.plans.fields import _FieldReader, _Fields, _Ident, _q, first_at
+from reminderd.plans.names import HOW, AgencyMatcher, name_key
 from reminderd.plans.nodes import Node, Scalar
 
-# an agency read but not yet indexed: node, id, name, name node, aliases, e-mails
-_PendingAgency = tuple[Node, _Ident | None, str, Node, list[tuple[Node, str]], tuple[str, ...]]
+
+@dataclass
+class _Pending:
+    """An agency or group read but not yet indexed, with the reader of its file."""
+
+    reader: _FieldReader
+    node: Node
+    ident: _Ident | None
+    name: str
+    name_node: Node
+    aliases: list[tuple[Node, str]]
+    emails: tuple[str, ...] = ()
+    members: list[Scalar] | None = None  # a group's member references
 
 
-def _norm(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
+@dataclass
+class _Late:
+    """A task's references read before the directory was complete."""
+
+    reader: _FieldReader
+    tasks: list[Task]
+    index: int  # of the task in ``tasks``, -1 if it was not kept
+    lead: list[Scalar]
+    support: list[Scalar]
 
 
-class _AgencyIndex(_FieldReader):
-    """The agencies read, indexed by id, alias and name; references are looked up here."""
+@dataclass
+class Directory:
+    """The agencies and groups of the plans, indexed by every way of naming them."""
 
-    def __init__(self, filename: str, budget: int) -> None:
-        super().__init__(filename, budget)
-        # normalised id/alias/name -> (agency id, as written, "id"|"alias"|"name", line)
-        self.keys: dict[str, tuple[str, str, str, int]] = {}
-        self.key_list: list[str] = []
-        self.ref_cache: dict[str, str] = {}
-        self.pending: list[_PendingAgency] = []
-        self.agencies: list[Agency] = []
-        # tasks read before the agencies were indexed, whose references wait for them:
-        # (tasks list, index of the task in it or -1 if not kept, lead, support)
-        self.late: list[tuple[list[Task], int, list[Scalar], list[Scalar]]] = []
+    matcher: AgencyMatcher = field(default_factory=AgencyMatcher)
+    pending: list[_Pending] = field(default_factory=list)
+    groups_pending: list[_Pending] = field(default_factory=list)
+    agencies: list[Agency] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    late: list[_Late] = field(default_factory=list)
+    ids: dict[str, tuple[str, int]] = field(default_factory=dict)  # agency/group id -> place
+    indexed: bool = False  # the agencies are indexed
+    complete: bool = False  # ... and the groups: every reference can be looked up
+    cache: dict[str, tuple[tuple[str, ...], bool]] = field(default_factory=dict)  # found
 
     # - indexing -
 
-    def register_agencies(self) -> None:
+    def index_agencies(self) -> None:
         """Index ids, then aliases, then names; a key may name only one agency."""
-        keys = self.keys
-        ids: dict[str, int] = {}
+        matcher = self.matcher
         kept: list[list[str]] = []
-        for node, ident, _name, _name_node, _aliases, _emails in self.pending:
+        for p in self.pending:
             kept.append([])
-            if self.unique("agency", ident, ids) and ident is not None:
-                keys[_norm(ident[0])] = (ident[0], ident[0], "id", node.line)
-        for (_node, ident, _name, _nn, aliases, _emails), mine in zip(
-            self.pending, kept, strict=True
-        ):
-            for alias_node, alias in aliases:
-                self.register(alias_node, alias, "alias", ident, mine)
-        for _node, ident, name, name_node, _aliases, _emails in self.pending:
-            if name:
-                self.register(name_node, name, "name", ident, None)
-        for (node, ident, name, _nn, _aliases, emails), mine in zip(
-            self.pending, kept, strict=True
-        ):
-            if ident is not None and name:
-                agency = Agency(
-                    id=ident[0],
-                    name=name,
-                    emails=emails,
-                    aliases=tuple(mine),
-                    origin=self.origin(node),
-                )
-                self.agencies.append(agency)
-        self.key_list = list(keys)
+            if p.reader.unique("agency", p.ident, self.ids) and p.ident is not None:
+                matcher.add(p.ident[0], p.ident[0], "id", where(p.reader, p.node))
+        for p, mine in zip(self.pending, kept, strict=True):
+            for alias_node, alias in p.aliases:
+                self._register(p.reader, alias_node, alias, "alias", p.ident, mine)
+        for p in self.pending:
+            if p.name:
+                self._register(p.reader, p.name_node, p.name, "name", p.ident, None)
+        for p, mine in zip(self.pending, kept, strict=True):
+            if p.ident is not None and p.name:
+                self.agencies.append(Agency(
+                    id=p.ident[0], name=p.name, emails=p.emails, aliases=tuple(mine),
+                    origin=p.reader.origin(p.node),
+                ))
+        self.pending = []
+        self.indexed = True
 
-    def register(
+    def index_groups(self) -> None:
+        """Index the groups (after the agencies: their members are agencies), then look up
+        the references that waited."""
+        for p in self.groups_pending:
+            if p.reader.unique("group", p.ident, self.ids) and p.ident is not None:
+                self.matcher.add(p.ident[0], p.ident[0], "group", where(p.reader, p.node))
+        for p in self.groups_pending:
+            for written_node, written in ((p.name_node, p.name), *p.aliases):
+                if written:
+                    self._register(p.reader, written_node, written, "group", p.ident, None)
+        for p in self.groups_pending:
+            members = self.resolve(p.reader, p.members or [], "members", groups=False)
+            if p.ident is None or not p.name:
+                continue
+            self.matcher.add_group(p.ident[0], members)
+            self.groups.append(Group(
+                id=p.ident[0], name=p.name, members=members,
+                aliases=tuple(text for _node, text in p.aliases),
+                origin=p.reader.origin(p.node),
+            ))
+        self.groups_pending = []
+        self.complete = True
+        for late in self.late:
+            lead = self.resolve(late.reader, late.lead, "lead")
+            support = self.resolve(late.reader, late.support, "support")
+            if late.index >= 0:
+                late.tasks[late.index] = replace(
+                    late.tasks[late.index], lead=lead, support=support
+                )
+        self.late = []
+
+    def _register(
         self,
+        r: _FieldReader,
         node: Node,
         written: str,
         kind: str,
         ident: _Ident | None,
         mine: list[str] | None,
     ) -> None:
-        agency = ident[0] if ident is not None else ""
-        key = _norm(written)
-        entry = self.keys.get(key)
-        if entry is None:
-            if agency:
-                self.keys[key] = (agency, written, kind, node.line)
+        if ident is None:  # reported already; still checked against the others
+            other = self.matcher.exact.get(name_key(written))
+        else:
+            other = self.matcher.add(ident[0], written, kind, where(r, node))
+        if other is None:
             if mine is not None:
                 mine.append(written)
             return
-        other, _written, other_kind, line = entry
-        if other == agency:
-            return  # the same agency named twice: harmless
-        what = {"id": "the id", "alias": "an alias", "name": "the name"}[other_kind]
-        self.err(
+        what = "alias" if kind == "alias" else "name"
+        owner = "group" if other.how == "group" else "agency"
+        r.err(
             node,
-            f"{kind} {_q(written)} is already {what} of agency {other!r} (line {line}); "
-            f"references by this {kind} would be ambiguous: change or remove it",
+            f"{what} {_q(written)} is already {HOW[other.how]} of {owner} {other.ident!r} "
+            f"({place(other.where, r.file)}); references by this {what} would be ambiguous: "
+            "change or remove it",
         )
 
-    # - agency references -
+    # - references -
 
-    def ref(self, node: Scalar, key: str) -> str | None:
-        raw: str = node.value
-        agency = self.ref_cache.get(raw)
-        if agency is not None:
-            return agency
-        entry = self.keys.get(_norm(raw))
-        if entry is not None:
-            self.ref_cache[raw] = entry[0]
-            return entry[0]
-        self.err(node, self.unknown(raw, key))
+    def lookup(self, raw: str, *, groups: bool = True) -> tuple[str, ...] | None:
+        """The agencies ``raw`` names (one, or a group's members), None if unknown."""
+        cached = self.cache.get(raw)
+        if cached is not None and (groups or cached[1]):
+            return cached[0]
+        found = self.matcher.match(raw)
+        if found.agency is not None:
+            self.cache[raw] = ((found.agency,), True)
+        if found.agency is not None:
+            return (found.agency,)
+        if groups and found.group_id is not None:
+            if self.complete:
+                self.cache[raw] = (found.members, False)
+            return found.members
         return None
 
-    def unknown(self, raw: str, key: str) -> str:
+    def ref(self, r: _FieldReader, node: Scalar, key: str, *, groups: bool = True
+            ) -> tuple[str, ...]:
+        raw: str = node.value
+        found = self.lookup(raw, groups=groups)
+        if found is not None:
+            return found
+        r.err(node, self.unknown(raw, key, groups=groups))
+        return ()
+
+    def unknown(self, raw: str, key: str, *, groups: bool = True) -> str:
         if not raw.strip():
             return f"{key}: empty agency name; write an agency id or alias, or remove the item"
         base = f"unknown agency {_q(raw)} in {key}"
-        close = difflib.get_close_matches(_norm(raw), self.key_list, n=1)
-        if close:
-            agency, written, kind, _line = self.keys[close[0]]
-            if kind == "id":
-                return f"{base}; did you mean {agency!r}?"
-            return f"{base}; did you mean {written!r} ({agency})?"
-        if not self.keys:
+        if not groups and self.matcher.match(raw).group_id is not None:
+            return f"{base}: it is a group; {key} lists agencies, write them one by one"
+        near = [(e, s) for e, s in self.matcher.nearest(raw) if groups or e.how != "group"]
+        if near:
+            entry = near[0][0]
+            if entry.how in ("id", "group") and entry.written == entry.ident:
+                best = f"{entry.ident!r}"
+            else:
+                best = f"{entry.written!r} ({entry.ident})"
+            others = ", ".join(repr(e.ident) for e, _score in near[1:])
+            return f"{base}; did you mean {best}?" + (f" (or {others})" if others else "")
+        if not self.matcher.exact:
             return f"{base}; add the agency under agencies: first"
-        ids = sorted({entry[0] for entry in self.keys.values()})
-        shown = ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
-        return f"{base}; use an agency id or alias ({shown}) or add it to agencies"
+        return f"{base}; no agency is named like it: add it to agencies (or its name as an alias)"
 
-    def refs(self, f: _Fields, key: str, owner: Node) -> tuple[str, ...]:
-        return self.resolve(self.ref_items(f, key, owner), key)
-
-    def ref_items(self, f: _Fields, key: str, owner: Node) -> list[Scalar]:
+    def ref_items(self, r: _FieldReader, f: _Fields, key: str, owner: Node) -> list[Scalar]:
         """The agency names listed under ``key`` (shape checked, not yet looked up)."""
         out: list[Scalar] = []
-        for item in self.listed(f, key, owner, "a list of agency names"):
-            scalar = self.scalar(item, key, "an agency name")
+        for item in r.listed(f, key, owner, "a list of agency names"):
+            scalar = r.scalar(item, key, "an agency name")
             if scalar is not None:
                 out.append(scalar)
         return out
 
-    def resolve(self, items: list[Scalar], key: str) -> tuple[str, ...]:
+    def resolve(self, r: _FieldReader, items: list[Scalar], key: str, *, groups: bool = True
+                ) -> tuple[str, ...]:
         out: list[str] = []
         for scalar in items:
-            agency = self.ref(scalar, key)
-            if agency is not None and agency not in out:
-                out.append(agency)
+            for agency in self.ref(r, scalar, key, groups=groups):
+                if agency not in out:
+                    out.append(agency)
         return tuple(out)
 
-    def resolve_late(self) -> None:
-        """Look up the agencies of tasks read early, before the agencies were indexed."""
-        for tasks, index, lead_items, support_items in self.late:
-            lead = self.resolve(lead_items, "lead")
-            support = self.resolve(support_items, "support")
-            if index >= 0:
-                tasks[index] = replace(tasks[index], lead=lead, support=support)
-        self.late = []
+    def refs(self, r: _FieldReader, f: _Fields, key: str, owner: Node) -> tuple[str, ...]:
+        return self.resolve(r, self.ref_items(r, f, key, owner), key)
 
-    def one_ref(self, f: _Fields, key: str) -> str | None:
+    def task_refs(
+        self, r: _FieldReader, tasks: list[Task], lead: list[Scalar], support: list[Scalar]
+    ) -> tuple[tuple[str, ...], tuple[str, ...], _Late | None]:
+        """A task's lead and support now, or a :class:`_Late` to complete with the task's
+        index once it is kept: when the directory is not complete and a name is not known
+        yet (it may be a group read later)."""
+        if self.complete or (
+            self.indexed and all(self.lookup(s.value) is not None for s in (*lead, *support))
+        ):
+            return self.resolve(r, lead, "lead"), self.resolve(r, support, "support"), None
+        return (), (), _Late(r, tasks, -1, lead, support)
+
+    def one_ref(self, r: _FieldReader, f: _Fields, key: str) -> str | None:
         pair = f.get(key)
         if pair is None:
             return None
-        node = self.scalar(pair[1], key, "one agency id or alias")
+        node = r.scalar(pair[1], key, "one agency id or alias")
         if node is None:
             return None
-        if self.null(node):
-            self.err(node, f"{key} is empty; write {key}: songoaivu (an agency id) or remove it")
+        if r.null(node):
+            r.err(node, f"{key} is empty; write {key}: songoaivu (an agency id) or remove it")
             return None
-        return self.ref(node, key)
+        found = self.ref(r, node, key, groups=False)
+        return found[0] if found else None
 
 
-# --- the command line's lookup, in loaded plans ----------------------------------------
-
-def normalise_name(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+def where(r: _FieldReader, node: Node) -> str:
+    return f"{r.file}:{node.line}"
 
 
-def resolve_agency(plans: Plans, ref: str) -> str:
-    """The agency id for ``ref`` (id or alias); ValueError with a suggestion otherwise."""
-    names: dict[str, str] = {}
-    for agency in plans.agencies:
-        names[normalise_name(agency.id)] = agency.id
-        for alias in (agency.name, *agency.aliases):
-            names.setdefault(normalise_name(alias), agency.id)
-    key = normalise_name(ref)
-    if key in names:
-        return names[key]
-    close = difflib.get_close_matches(key, list(names), n=1)
-    hint = f"; did you mean {names[close[0]]!r}?" if close else "; `reminderd check` lists agencies"
-    raise ValueError(f"unknown agency {ref!r}{hint}")
+def place(location: str, file: str) -> str:
+    """``line N`` for a place in ``file``, else ``FILE:N``."""
+    if not location:
+        return "elsewhere"
+    other, line = location.rsplit(":", 1)
+    return first_at(other, line, file)

@@ -8,8 +8,8 @@ an integer in a range, true or false, a list (or one item), a phrase of our own 
 reader records what is wrong as a :class:`~reminderd.core.errors.Problem` at the node and
 returns what it could read, so that one pass reports every problem of the file.
 
-The readers know no section: what a section requires and an example of each key come
-from the subclass (``required_keys``, ``key_examples``). They also spend the node budget
+The readers know no section: what a section requires and an example of each key are
+given by the schema (``required_keys``, ``key_examples``). They also spend the node budget
 that bounds alias expansion (:class:`_TooMany`).
 
 Internal to the plans loader; the public entry point is :mod:`reminderd.plans.loader`.
@@ -18,15 +18,14 @@ Internal to the plans loader; the public entry point is :mod:`reminderd.plans.lo
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable
-from typing import ClassVar, TypeVar
+from typing import TypeVar
 
 from reminderd.core.errors import Problem, TimeExprError
+from reminderd.core.headers import describe_unsafe, unsafe_header
 from reminderd.plans.nodes import Mapping, Node, Scalar, Sequence
 
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
-_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]|=\\?")
 # put in place by loader._Eager; _FieldReader.section skips it
 _DONE = Scalar("", 0, 0, None, None)  # stands in a tasks list for a task already read
 
@@ -65,16 +64,21 @@ class _FieldReader:
     """Reads typed values out of YAML nodes; ``problems`` collects what is wrong, by place.
 
     ``left`` is the node budget (see :meth:`spend`); ``required_keys`` (what -> keys) and
-    ``key_examples`` ((what, key) -> an example line) are the schema's, set by a subclass.
+    ``key_examples`` ((what, key) -> an example line) are the schema's, given by it.
     """
 
-    required_keys: ClassVar[dict[str, tuple[str, ...]]] = {}
-    key_examples: ClassVar[dict[tuple[str, str], str]] = {}
-
-    def __init__(self, filename: str, budget: int) -> None:
+    def __init__(
+        self,
+        filename: str,
+        budget: int,
+        required_keys: dict[str, tuple[str, ...]] | None = None,
+        key_examples: dict[tuple[str, str], str] | None = None,
+    ) -> None:
         self.file = filename
         self.problems: list[Problem] = []
         self.left = budget
+        self.required_keys = required_keys or {}
+        self.key_examples = key_examples or {}
 
     # - reporting and budget -
 
@@ -154,19 +158,10 @@ class _FieldReader:
                 "may continue on the next line, indented, without | or >)",
             )
             return False
-        bad = _UNSAFE.search(value)
-        if bad is None:
+        found = unsafe_header(value)
+        if found is None:
             return True
-        found = bad.group()
-        if found == "=?":
-            why = "'=?', which mail clients decode as an encoded word"
-            fix = "write it without '=?'"
-        elif found in "\r\n":
-            why = "a line break, which would start a new header"
-            fix = "write it on one line"
-        else:
-            why = f"the control character U+{ord(found):04X}"
-            fix = "remove it"
+        why, fix = describe_unsafe(found)
         self.err(node, f"{key}: {_q(value)} contains {why} (e-mail header injection); {fix}")
         return False
 
@@ -345,16 +340,24 @@ class _FieldReader:
     def origin(self, node: Node) -> str:
         return f"{self.file}:{node.line}:{node.col}"
 
-    def unique(self, kind: str, ident: _Ident | None, seen: dict[str, int]) -> bool:
+    def unique(self, kind: str, ident: _Ident | None, seen: dict[str, tuple[str, int]]) -> bool:
+        """Whether ``ident`` is the first of its id in ``seen`` (shared by the files of a
+        plans folder: a duplicate names both places)."""
         if ident is None:
             return False
         value, node = ident
         first = seen.get(value)
         if first is None:
-            seen[value] = node.line
+            seen[value] = (self.file, node.line)
             return True
         self.err(
             node,
-            f"duplicate {kind} id {value!r} (first at line {first}); give each {kind} its own id",
+            f"duplicate {kind} id {value!r} (first at {first_at(*first, self.file)}); "
+            f"give each {kind} its own id",
         )
         return False
+
+
+def first_at(file: str, line: int | str, current: str) -> str:
+    """``line N`` for a place in the file being read, else ``FILE:N``."""
+    return f"line {line}" if file == current else f"{file}:{line}"

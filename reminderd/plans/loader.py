@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import gc
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import yaml
 
-from reminderd.core.errors import Problem
+from reminderd.core.errors import Problem, ProblemsError
 from reminderd.core.model import Plans
-from reminderd.plans.fields import _DONE, _TooMany
+from reminderd.plans.fields import _DONE, _FieldReader, _Fields, _TooMany
 from reminderd.plans.nodes import (
     LIBYAML,
     Collection,
@@ -43,25 +46,50 @@ from reminderd.plans.nodes import (
     alias_on_path,
     compose,
 )
-from reminderd.plans.schema import _EarlyTasks, _Walker
+from reminderd.plans.schema import (
+    Gathered,
+    PlanContext,
+    agency,
+    index_directory,
+    plan_year,
+    read_coordinator,
+    read_directory,
+    read_items,
+    reader,
+    task,
+    top_fields,
+    walk,
+)
 
-__all__ = ["MAX_DEPTH", "PlansError", "load_plans", "load_plans_text"]
+__all__ = ["MAX_DEPTH", "PlansError", "load_plans", "load_plans_text", "plan_files"]
 
 MAX_DEPTH = 100  # plans.yaml needs 6 levels
 MIN_NODE_BUDGET = 200_000  # node visits allowed before aliases count as a bomb
 _UNLIMITED = 1 << 62  # the budget while composing, before the node count is known
 
 
-class PlansError(Exception):
+class PlansError(ProblemsError):
     """plans.yaml has problems; ``problems`` lists them all, sorted by place."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(set(problems))  # an alias repeats its node's problems
-        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 def load_plans(path: Path, *, max_bytes: int = 50 * 1024 * 1024) -> Plans:
-    """Load plans.yaml from ``path``; raise PlansError listing every problem."""
+    """Load plans.yaml from ``path``, or every plan file of the folder ``path`` (see
+    :func:`plan_files`); raise PlansError listing every problem."""
+    if path.is_dir():
+        return _load_folder(path, max_bytes)
+    return _run(_read(path, max_bytes), str(path))
+
+
+def plan_files(folder: Path) -> list[Path]:
+    """The plan files of a plans folder: every ``*.yaml`` in it (not in sub-folders), in
+    name order; hidden files (an editor's ``.#x.yaml``) are not read."""
+    return sorted(
+        p for p in folder.glob("*.yaml") if not p.name.startswith(".") and p.is_file()
+    )
+
+
+def _read(path: Path, max_bytes: int) -> str | bytes:
+    """The file's text for the parser; PlansError (located) when it cannot be."""
     name = str(path)
     try:
         with open(path, "rb") as stream:
@@ -90,11 +118,17 @@ def load_plans(path: Path, *, max_bytes: int = 50 * 1024 * 1024) -> Plans:
         raise PlansError([Problem(name, line, col, message)]) from None
     # The parser reads UTF-8: give it the bytes as read unless the text needs a change
     # (BOM, NFC), and hold no second copy of the file while loading.
-    source: str | bytes = data
     if text.startswith("\ufeff") or not unicodedata.is_normalized("NFC", text):
-        source = text
-    del text, data
-    return _run(source, name)
+        return _tidy(text)
+    return data
+
+
+def _tidy(source: str) -> str:
+    if source.startswith("\ufeff"):
+        source = source[1:]
+    if not unicodedata.is_normalized("NFC", source):
+        source = unicodedata.normalize("NFC", source)  # Vietnamese typed on macOS: NFD
+    return source
 
 
 def load_plans_text(text: str, filename: str = "plans.yaml") -> Plans:
@@ -115,6 +149,90 @@ def _run(source: str | bytes, filename: str) -> Plans:
     return plans
 
 
+# -- a folder: one file per document -------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _File:
+    """One file of a plans folder, composed; ``top`` is None once it cannot be read on."""
+
+    r: _FieldReader
+    root: Node
+    source: str | bytes
+    distinct: int
+    top: _Fields | None = None
+
+
+def _load_folder(folder: Path, max_bytes: int) -> Plans:
+    """Every plan file of ``folder`` read as one plans.yaml: the agencies and groups of all
+    the files are indexed before any reference is looked up, and ids are unique across the
+    files. Each problem names its own file."""
+    problems: list[Problem] = []
+    files: list[_File] = []
+    paths = plan_files(folder)
+    if not paths:
+        message = ("the plans folder has no *.yaml file; put the agencies and one file per "
+                   "plan document in it")
+        raise PlansError([Problem(str(folder), 1, 1, message)])
+    gc_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for path in paths:
+            try:
+                source = _read(path, max_bytes)
+            except PlansError as exc:
+                problems += exc.problems
+                continue
+            name = str(path)
+            root, distinct, found = _compose_file(source, name, None)
+            problems += found
+            if root is not None:
+                budget = max(MIN_NODE_BUDGET, 10 * distinct)
+                files.append(_File(reader(name, budget), root, source, distinct))
+        g = Gathered()
+        for file in files:
+            _guarded(file, lambda f: _first_phase(f, g), first=True)
+        index_directory(g)
+        for file in files:
+            _guarded(file, lambda f: read_coordinator(f.r, g, _top(f)))
+        for file in files:
+            _guarded(file, lambda f: read_items(f.r, g, f.root, _top(f)))
+        plans = g.result(str(folder))
+    finally:
+        if gc_enabled:
+            gc.enable()
+    for file in files:
+        problems += file.r.problems
+    if problems:
+        raise PlansError(problems)
+    return plans
+
+
+def _first_phase(file: _File, g: Gathered) -> None:
+    file.top = top_fields(file.r, file.root)
+    if file.top is not None:
+        read_directory(file.r, g, file.root, file.top)
+
+
+def _top(file: _File) -> _Fields:
+    assert file.top is not None
+    return file.top
+
+
+def _guarded(file: _File, step: Callable[[_File], None], *, first: bool = False) -> None:
+    """Run one phase on a file; an alias bomb stops that file (reported where it is), and
+    a file whose top level cannot be read is not read on."""
+    if file.distinct < 0 or (not first and file.top is None):
+        return
+    try:
+        step(file)
+    except _TooMany as exc:
+        file.r.problems.append(
+            _bomb_problem(exc, file.root, file.source, file.r.file, file.distinct)
+        )
+        file.distinct = -1
+
+
 # -- composing ----------------------------------------------------------------------------
 
 
@@ -126,15 +244,12 @@ def _load(source: str | bytes, filename: str) -> tuple[Plans | None, list[Proble
     without reading early, so the bomb is reported where the walk meets it.
     """
     if isinstance(source, str):
-        if source.startswith("\ufeff"):
-            source = source[1:]
-        if not unicodedata.is_normalized("NFC", source):
-            source = unicodedata.normalize("NFC", source)  # Vietnamese typed on macOS: NFD
-    walker = _Walker(filename, _UNLIMITED)
-    plans, problems, distinct = _compose_and_walk(source, filename, walker, _Eager(walker))
+        source = _tidy(source)
+    r, g = reader(filename, _UNLIMITED), Gathered()
+    plans, problems, distinct = _compose_and_walk(source, r, g, _Eager(r, g))
     if distinct < 0:
-        walker = _Walker(filename, _UNLIMITED)
-        plans, problems, distinct = _compose_and_walk(source, filename, walker, None)
+        r, g = reader(filename, _UNLIMITED), Gathered()
+        plans, problems, distinct = _compose_and_walk(source, r, g, None)
         if distinct < 0:
             return None, problems
     return plans, problems
@@ -146,43 +261,54 @@ _TOO_DEEP = (
 )
 
 
-def _compose_and_walk(
-    source: str | bytes, filename: str, walker: _Walker, hook: _Eager | None
-) -> tuple[Plans | None, list[Problem], int]:
-    """The model and problems, and the distinct node count (-1 if the budget ran out)."""
+def _compose_file(
+    source: str | bytes, filename: str, hook: _Eager | None
+) -> tuple[Node | None, int, list[Problem]]:
+    """The composed root (None with the problems if it cannot be) and its node count."""
     try:
         root, distinct = compose(source, MAX_DEPTH, hook)
     except TooDeep as exc:
-        return None, [Problem(filename, exc.node.line, exc.node.col, _TOO_DEEP)], 0
+        return None, 0, [Problem(filename, exc.node.line, exc.node.col, _TOO_DEEP)]
     except RecursionError:  # pragma: no cover - the composer keeps its own stack
-        return None, [Problem(filename, 1, 1, "the file nests too deeply to read")], 0
+        return None, 0, [Problem(filename, 1, 1, "the file nests too deeply to read")]
     except yaml.MarkedYAMLError as exc:
         if "maximum nesting depth" in str(exc.problem) and exc.problem_mark is not None:
             # libyaml (PyYAML >= 6.0.3 wheels) scans flow brackets ahead of our own count
             mark = exc.problem_mark
-            return None, [Problem(filename, mark.line + 1, mark.column + 1, _TOO_DEEP)], 0
-        return None, [_syntax_problem(exc, source, filename)], 0
+            return None, 0, [Problem(filename, mark.line + 1, mark.column + 1, _TOO_DEEP)]
+        return None, 0, [_syntax_problem(exc, source, filename)]
     except yaml.YAMLError as exc:
-        return None, [_syntax_problem(exc, source, filename)], 0
+        return None, 0, [_syntax_problem(exc, source, filename)]
     if root is None:
         message = (
             "the file is empty; it must be a mapping with agencies, occasions, agreements and plans"
         )
-        return None, [Problem(filename, 1, 1, message)], 0
-    walker.left += max(MIN_NODE_BUDGET, 10 * distinct) - _UNLIMITED
+        return None, 0, [Problem(filename, 1, 1, message)]
+    return root, distinct, []
+
+
+def _compose_and_walk(
+    source: str | bytes, r: _FieldReader, g: Gathered, hook: _Eager | None
+) -> tuple[Plans | None, list[Problem], int]:
+    """The model and problems, and the distinct node count (-1 if the budget ran out)."""
+    filename = r.file
+    root, distinct, problems = _compose_file(source, filename, hook)
+    if root is None:
+        return None, problems, 0
+    r.left += max(MIN_NODE_BUDGET, 10 * distinct) - _UNLIMITED
     try:
-        if walker.left < 0:  # spent while reading early: read again
+        if r.left < 0:  # spent while reading early: read again
             raise _TooMany()
-        plans = walker.walk(root)
+        plans = walk(r, g, root)
     except _TooMany as exc:
         if hook is not None:
             return None, [], -1
-        walker.problems.append(_bomb_problem(exc, root, source, filename, distinct))
-        return None, walker.problems, -1
+        r.problems.append(_bomb_problem(exc, root, source, filename, distinct))
+        return None, r.problems, -1
     except RecursionError:  # pragma: no cover - the walk has a fixed depth
-        walker.problems.append(Problem(filename, 1, 1, "the file nests too deeply to read"))
-        return None, walker.problems, 0
-    return plans, walker.problems, distinct
+        r.problems.append(Problem(filename, 1, 1, "the file nests too deeply to read"))
+        return None, r.problems, 0
+    return plans, r.problems, distinct
 
 
 _SYNTAX_HINTS = (
@@ -275,17 +401,19 @@ class _AgencyList:
         self.key = key
 
 
-class _TaskList(_EarlyTasks):
+class _TaskList:
     """Role of one plan's tasks list: its tasks read so far (a prefix of the list).
 
-    The walker sees it as :class:`~reminderd.plans.schema._EarlyTasks`; the role adds
-    what following the list needs: how many items are read, and the role of each item.
+    ``ctx`` is what the walk finds in ``Gathered.prefilled`` (the plan's context with the
+    tasks read); the role adds what following the list needs: how many items are read,
+    and the role of each item.
     """
 
-    __slots__ = ("done", "item")
+    __slots__ = ("ctx", "done", "item", "node")
 
     def __init__(self, node: Sequence, year: int | None) -> None:
-        super().__init__(node, year)
+        self.node = node
+        self.ctx = PlanContext(year, node=node)
         self.done = 0  # the first ``done`` items of ``node`` are _DONE
         self.item = _TaskItem(self)
 
@@ -326,16 +454,17 @@ class _Eager:
       order of tasks, and of duplicate ids, stays the document's).
 
     In its place the tasks list keeps :data:`_DONE`; the walk finds the tasks read and
-    the ids seen in ``_Walker.prefilled`` and reads the rest of the list. The top-level
+    the ids seen in ``Gathered.prefilled`` and reads the rest of the list. The top-level
     agencies list is read and indexed as soon as it ends; a task read before that keeps
-    its lead and support names (``_Walker.late``) until the walk has indexed the agencies.
+    its lead and support names (``Directory.late``) until the directory is complete.
 
     Reading early spends the node budget earlier than the walk would: if the budget runs
     out, :func:`_load` reads the file again without reading early.
     """
 
-    def __init__(self, walker: _Walker) -> None:
-        self.walker = walker
+    def __init__(self, r: _FieldReader, g: Gathered) -> None:
+        self.r = r
+        self.g = g
 
     def enter(
         self,
@@ -370,9 +499,9 @@ class _Eager:
             for pair in parent.value:
                 other = pair[0]
                 if type(other) is Scalar and other.tag is None and other.value == "year":
-                    year = self.walker.plan_year({"year": pair}, quiet=True)
+                    year = plan_year(self.r, {"year": pair}, quiet=True)
                     tasks = _TaskList(node, year)
-                    self.walker.prefilled[id(node)] = tasks
+                    self.g.prefilled[id(node)] = tasks.ctx
                     return tasks
             return None
         if type(role) is _TaskList:
@@ -383,9 +512,13 @@ class _Eager:
         if type(role) is _TaskItem:
             tasks = role.tasks
             if pure and len(tasks.node.value) == tasks.done:
-                self.walker.early_task(tasks, node)
+                task(self.r, self.g, tasks.ctx, node)
                 tasks.done += 1
                 return _DONE
         elif type(role) is _AgencyList:
-            self.walker.early_agencies(role.key, node)
+            # as the walk would; the budget cannot run out while composing: no trail
+            r = self.r
+            r.section(node, {"agencies": (role.key, node)}, "agencies", "agencies",
+                      partial(agency, r, self.g))
+            self.g.directory.index_agencies()
         return node

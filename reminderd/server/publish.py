@@ -85,12 +85,26 @@ class TokenIndex:
 class Published:
     """One immutable snapshot of the feeds; the service swaps it in whole on each rebuild."""
 
-    feeds: Mapping[str, FeedFile]  # URL path -> feed: "/calendar.ics", "/feeds/<token>.ics"
+    # URL path -> feed, what the public listener serves (and export writes):
+    # "/feeds/<token>.ics" per agency, and the whole calendar under its own token
+    # ("/feeds/<all_token>.ics") only with feeds.public_calendar
+    feeds: Mapping[str, FeedFile]
     built_at: datetime  # UTC: the last time any feed's bytes (or the set of paths) changed
     calendar: FeedFile
     agencies: Mapping[str, FeedFile]  # agency id -> its feed
     tokens: FeedTokens
     index: TokenIndex = field(repr=False)  # resolves a request's token (see TokenIndex)
+    public_calendar: bool = False
+
+    def public_feed(self, token: str) -> FeedFile | None:
+        """The feed a public ``/feeds/{token}.ics`` names, or None (-> 404)."""
+        agency = self.index.agency_for(token)
+        if agency is not None:
+            return self.agencies.get(agency)
+        if self.public_calendar and hmac.compare_digest(
+                token.encode("utf-8", "surrogateescape"), self.tokens.all_token.encode()):
+            return self.calendar
+        return None
 
 
 def _http_date(moment: datetime) -> str:
@@ -140,7 +154,7 @@ def make_feed_file(feed: str, body: bytes, last_modified: datetime) -> FeedFile:
 
 
 def publish(feedset: FeedSet, tokens: FeedTokens, previous: Published | None,
-            now: datetime) -> Published:
+            now: datetime, *, public_calendar: bool = False) -> Published:
     """The snapshot for a new build. A feed whose bytes did not change keeps its previous
     FeedFile (same gzip object, same Last-Modified); if nothing changed at all (bytes and
     paths), ``previous`` itself is returned, so the caller can skip exporting."""
@@ -156,14 +170,18 @@ def publish(feedset: FeedSet, tokens: FeedTokens, previous: Published | None,
     calendar = reuse("calendar", feedset.whole, old_calendar)
     agencies = {agency: reuse(agency, body, old_agencies.get(agency))
                 for agency, body in sorted(feedset.agencies.items())}
-    feeds = {CALENDAR_PATH: calendar}
+    feeds: dict[str, FeedFile] = {}
+    if public_calendar:
+        feeds[f"/feeds/{tokens.all_token}.ics"] = calendar
     for agency, feed_file in agencies.items():
         feeds[f"/feeds/{tokens.token(agency)}.ics"] = feed_file
-    if previous is not None and feeds.keys() == previous.feeds.keys() and all(
-            feeds[p] is previous.feeds[p] for p in feeds):
+    if (previous is not None and previous.calendar is calendar
+            and feeds.keys() == previous.feeds.keys()
+            and all(feeds[p] is previous.feeds[p] for p in feeds)):
         return previous
     return Published(feeds=feeds, built_at=moment, calendar=calendar, agencies=agencies,
-                     tokens=tokens, index=TokenIndex(tokens, agencies))
+                     tokens=tokens, index=TokenIndex(tokens, agencies),
+                     public_calendar=public_calendar)
 
 
 # --- export for nginx / a CDN ------------------------------------------------------------
@@ -180,6 +198,7 @@ def _write_atomic(path: Path, data: bytes, mtime: float) -> bool:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o644)  # for nginx, even under UMask=0077
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -200,11 +219,15 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def export(published: Published, export_dir: Path) -> None:
-    """Write every feed (and its .gz beside it, for nginx ``gzip_static``) under
+    """Write every public feed (and its .gz beside it, for nginx ``gzip_static``) under
     ``export_dir`` atomically, then remove the files of feeds no longer published (rotated
-    tokens, removed agencies). Unchanged files are not rewritten."""
+    tokens, removed agencies). Unchanged files are not rewritten. What is written is what
+    the public listener serves: no calendar.ics (the whole calendar goes under its own
+    token with feeds.public_calendar)."""
     feeds_dir = export_dir / "feeds"
     feeds_dir.mkdir(parents=True, exist_ok=True)
+    for folder in (export_dir, feeds_dir):
+        folder.chmod(0o755)  # nginx reads it, even under UMask=0077
     wanted: set[Path] = set()
     touched: set[Path] = set()
     for url_path, feed in published.feeds.items():

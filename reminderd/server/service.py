@@ -14,6 +14,7 @@ thread (:func:`in_thread`), so a database that hangs leaves the feeds answering.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import threading
@@ -26,56 +27,35 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from jinja2 import Template
 
+from reminderd.config import redact
+from reminderd.core.errors import ProblemsError
 from reminderd.feeds.build import Feeds
-from reminderd.feeds.tokens import feed_tokens
-from reminderd.mail.render import TemplateProblem, check_templates
-from reminderd.mail.setup import Mailer, MailSetupError, build_mailer
+from reminderd.feeds.tokens import FeedTokens
+from reminderd.mail.setup import Mailer
 from reminderd.notices import check_operator, next_weekly, send_changes, send_weekly
+from reminderd.plans.loader import plan_files
 from reminderd.sendpass import PassReport, run_pass
 from reminderd.server.actions import Actions
+from reminderd.server.auth import AdminAuth
 from reminderd.server.clock import Clock
 from reminderd.server.offload import in_thread
 from reminderd.server.publish import Published, export, publish
 from reminderd.server.status import LastPass, status_info
+from reminderd.server.statuspage import bounded
+from reminderd.server.validate import ValidationError, validate
 from reminderd.server.web import WebState
 from reminderd.store import open_store
 from reminderd.store.base import DeliveryStore, Status, StoreError
-from reminderd.workspace import LoadError, Workspace, load_workspace
+from reminderd.workspace import Workspace
 
 log = logging.getLogger("reminderd.service")
 
 # Explicit, because APScheduler 3's default grace of 1 s silently drops a late job.
 JOB_DEFAULTS = {"misfire_grace_time": 24 * 3600, "coalesce": True, "max_instances": 1}
-RETRY_TICK_SECONDS = 60
-# Overrides the retry tick (seconds, > 0): for rehearsals and the fault suite, which use
-# leases of a few seconds and cannot wait a minute for each takeover.
-RETRY_TICK_ENV = "REMINDERD_RETRY_TICK_SECONDS"
 WATCH_SECONDS = 1.0
 DRAIN_SECONDS = 30.0
-
-
-def retry_tick_seconds() -> float:
-    """RETRY_TICK_SECONDS, or the value of REMINDERD_RETRY_TICK_SECONDS when it is set."""
-    raw = os.environ.get(RETRY_TICK_ENV, "").strip()
-    if not raw:
-        return RETRY_TICK_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0.0
-    if not 0 < value <= 86400:
-        log.warning("config.bad_env %s=%r: using %s s", RETRY_TICK_ENV, raw, RETRY_TICK_SECONDS)
-        return RETRY_TICK_SECONDS
-    return value
-
-
-class StartError(Exception):
-    """The daemon cannot start: the lines say what to fix."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        super().__init__("\n".join(lines))
 
 
 @dataclass
@@ -86,6 +66,9 @@ class Loaded:
     mailer: Mailer
     feeds: Feeds
     stamp: tuple[Any, ...]
+    tokens: FeedTokens
+    status_template: Template
+    auth: AdminAuth | None
 
 
 @dataclass
@@ -101,6 +84,8 @@ def _watched(ws_or_path: Workspace | Path) -> list[Path]:
         return [ws_or_path]
     settings = ws_or_path.settings
     paths = [settings.plans]
+    if settings.plans.is_dir():  # a plans folder: a file added, changed or removed
+        paths.extend(plan_files(settings.plans))
     if settings.path is not None:
         paths.append(settings.path)
     folder = settings.templates
@@ -122,21 +107,14 @@ def _stamp(paths: list[Path]) -> tuple[Any, ...]:
 
 
 def load_version(config_path: Path, previous: Loaded | None = None) -> Loaded:
-    """Load and fully validate config, plans and templates; raise StartError with lines.
-    ``previous``, the running version, lends its feed caches."""
-    try:
-        ws = load_workspace(config_path)
-    except LoadError as exc:
-        raise StartError([str(p) for p in exc.problems]) from None
-    problems = check_templates(ws.settings.templates / "mail", zone=ws.settings.timezone)
-    if problems:
-        raise StartError(problems)
-    try:
-        mailer = build_mailer(ws)
-    except (MailSetupError, TemplateProblem) as exc:
-        raise StartError([f"{config_path}:1:1: {exc}"]) from None
+    """:func:`~reminderd.server.validate.validate`, then the feed builder of the version;
+    ValidationError with every problem. ``previous``, the running version, lends its feed
+    caches."""
+    version = validate(config_path)
+    ws = version.ws
     feeds = Feeds(ws, previous.feeds if previous is not None else None)
-    return Loaded(ws, mailer, feeds, _stamp([config_path, *_watched(ws)]))
+    return Loaded(ws, version.mailer, feeds, _stamp([config_path, *_watched(ws)]),
+                  version.tokens, version.status_template, version.auth)
 
 
 class Service:
@@ -160,41 +138,54 @@ class Service:
         self._weekly_sent: str = ""  # the ISO week whose weekly mail this process has done
 
     # --- lifecycle ------------------------------------------------------------------------
-    async def start(self) -> None:
-        self.current = load_version(self.config_path)
+    async def start(self, stack: contextlib.AsyncExitStack) -> None:
+        """Validate, open the store, publish the feeds, start scheduling. Each step that
+        starts something pushes its undoing on ``stack``: whatever step fails (a
+        ProblemsError for bad inputs or an unusable store), what was started is stopped
+        when the stack unwinds, in reverse order. The caller runs the catch-up pass,
+        run_pass("start"), once the feeds are served."""
+        self.current = await asyncio.to_thread(load_version, self.config_path)
+        self.state.status_template = self.current.status_template
         settings = self.current.ws.settings
         base = settings.path.parent if settings.path else None
         try:
-            self.store = open_store(settings.store, base_dir=base, lock=True)
-            self.store.migrate()
+            self.store = await asyncio.to_thread(open_store, settings.store, base_dir=base,
+                                                 lock=True)
+            stack.push_async_callback(self._close_store)
+            await asyncio.to_thread(self.store.migrate)
         except StoreError as exc:
-            raise StartError([f"{self.config_path}:1:1: store {settings.store}: {exc}"]) from None
+            raise ProblemsError([settings.problem("store", f"store {settings.store}: {exc}")]
+                                ) from None
+        stack.push_async_callback(self._drain)
         self.state.done = Actions(self._loaded, lambda: self.store, self.clock.now,
                                   self.after_done)
         await self.republish()
         self._scheduler.start()
-        self._scheduler.add_job(self._retry_tick, IntervalTrigger(seconds=retry_tick_seconds()),
-                                id="retry-tick")
+        stack.callback(self._scheduler.shutdown, wait=False)
+        tick = settings.delivery.retry_tick_seconds
+        self._scheduler.add_job(self._retry_tick, IntervalTrigger(seconds=tick), id="retry-tick")
         self._scheduler.add_job(self._watch, IntervalTrigger(seconds=WATCH_SECONDS), id="watch")
         self._schedule_midnight()
-        # the caller runs the catch-up pass, run_pass("start"), once the feeds are served
 
-    async def stop(self) -> None:
-        """Stop scheduling, let an in-flight pass finish the message on the wire (bounded)
-        and give the rest of its claim back, close the store."""
+    async def _drain(self) -> None:
+        """Stop passes: an in-flight pass finishes the message on the wire (bounded) and
+        gives the rest of its claim back."""
         self._stopping = True
         self._stop_pass.set()
-        self._scheduler.shutdown(wait=False)
         try:
             await asyncio.wait_for(self._pass_lock.acquire(), DRAIN_SECONDS)
             self._pass_lock.release()
         except TimeoutError:
             log.warning("stop.drain_timeout seconds=%s", DRAIN_SECONDS)
-        if self.store is not None:
-            try:  # a store stuck on a dead network must not hold up the exit
-                await asyncio.wait_for(in_thread(self.store.close, "store-close"), 5.0)
-            except TimeoutError:
-                log.warning("stop.store_close_timeout")
+
+    async def _close_store(self) -> None:
+        store = self.store
+        if store is None:
+            return
+        try:  # a store stuck on a dead network must not hold up the exit
+            await asyncio.wait_for(in_thread(store.close, "store-close"), 5.0)
+        except TimeoutError:
+            log.warning("stop.store_close_timeout")
         log.info("stop.done")
 
     # --- passes ---------------------------------------------------------------------------
@@ -215,8 +206,8 @@ class Service:
                 report = await in_thread(one_pass, "pass")
                 self.passes.errors = []
             except StoreError as exc:
-                self.passes.errors = [f"store: {exc}"]
-                log.warning("pass.store_unavailable reason=%s error=%s", reason, exc)
+                self.passes.errors = [redact(f"store: {exc}")]
+                log.warning("pass.store_unavailable reason=%s error=%s", reason, redact(str(exc)))
                 report = None
             self.passes.last_at = now
             self.passes.last_seconds = time.perf_counter() - started
@@ -236,7 +227,7 @@ class Service:
         local = now.astimezone(settings.zone)
         iso = local.isocalendar()
         week = f"{iso.year}-W{iso.week:02d}"
-        monday = local.weekday() == 0 and local.time() >= settings.reminders["send_time"]
+        monday = local.weekday() == 0 and local.time() >= settings.reminders.send_time
         failing, problems = self._failing_since, list(self.problems)
 
         async def both() -> None:
@@ -297,7 +288,7 @@ class Service:
             # takes them over once their lease has run out (and claims nothing before)
             waiting = counts.get(Status.RETRYING, 0) + counts.get(Status.SENDING, 0)
         except StoreError as exc:
-            self.passes.errors = [f"store: {exc}"]
+            self.passes.errors = [redact(f"store: {exc}")]
             await self.refresh_status()
             return
         if waiting or self.passes.errors:
@@ -318,19 +309,25 @@ class Service:
         """Switch to the new version only if it validates in full; else keep the old one."""
         try:
             loaded = await asyncio.to_thread(load_version, self.config_path, self.current)
-        except StartError as exc:
+        except Exception as exc:  # a reload never takes the daemon down, nor loops a traceback
             if self._failing_since is None and self.current is not None:
                 self._failing_since = self.clock.now()
-            if exc.lines != self.problems:
+            if isinstance(exc, ValidationError):
+                lines = bounded([redact(line) for line in exc.lines])
+            else:
+                lines = [redact(f"{self.config_path}:1:1: reload failed: "
+                                f"{type(exc).__name__}: {exc}")]
+            if lines != self.problems:
                 self.state.reload_failures += 1
-                for line in exc.lines:
+                for line in lines:
                     log.error("reload.failed %s", line)
-            self.problems = exc.lines
+            self.problems = lines
             if self.current is not None:  # do not retry the same broken files every second
                 self.current.stamp = _stamp([self.config_path, *_watched(self.current.ws)])
             await self.refresh_status()
             return False
         previous, self.current = self.current, loaded
+        self.state.status_template = loaded.status_template
         self.problems = []
         self._failing_since = None
         log.info("reload.ok reason=%s", reason)
@@ -382,9 +379,10 @@ class Service:
             if current is None:
                 return
             now = self.clock.now()
-            tokens = feed_tokens(current.ws)
+            tokens = current.tokens
             previous = self.state.published
-            export_dir = current.ws.settings.export_dir
+            export_dir = current.ws.settings.http.export_dir
+            public_calendar = current.ws.settings.feeds.public_calendar
 
             def build_and_publish() -> Published:
                 try:
@@ -392,7 +390,8 @@ class Service:
                 except StoreError as exc:
                     log.warning("feeds.store_unavailable error=%s", exc)
                     feedset = current.feeds.build(now, None)
-                published = publish(feedset, tokens, previous, now)
+                published = publish(feedset, tokens, previous, now,
+                                    public_calendar=public_calendar)
                 if export_dir is not None and published is not previous:
                     export(published, export_dir)
                 return published
@@ -416,7 +415,7 @@ class Service:
         self._status_serial += 1
         serial = self._status_serial
         problems = self.problems + passes.errors
-        now, store, tokens = self.clock.now(), self.store, feed_tokens(current.ws)
+        now, store, tokens = self.clock.now(), self.store, current.tokens
         status = await in_thread(
             lambda: status_info(current.ws, now, store, problems, last, tokens=tokens),
             "status")

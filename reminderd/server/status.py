@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Final
 
+from reminderd.config import redact
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
 from reminderd.core.reminders import TASK_KINDS, ReminderKind, Role
-from reminderd.feeds.tokens import FeedTokens, agency_feed_url, feed_tokens
-from reminderd.server.publish import CALENDAR_PATH
+from reminderd.feeds.tokens import FeedTokens, agency_feed_url, feed_tokens, public_calendar_url
 from reminderd.store.base import Completion, Delivery, DeliveryStore, Status
 from reminderd.wording import (
     KIND_LABELS,
@@ -285,10 +285,12 @@ def status_info(ws: Workspace, now: datetime, store: DeliveryStore | None,
             recent = tuple(row(d) for d in done[:recent_limit])
             failures = tuple(row(d) for d in bad[:recent_limit])
         except Exception as exc:  # any backend error means "unreachable" for the admin
-            store_ok, reason = False, " ".join(f"{type(exc).__name__}: {exc}".split())
-    whole = f"{ws.settings.public_url}{CALENDAR_PATH}"
+            store_ok, reason = False, redact(" ".join(f"{type(exc).__name__}: {exc}".split()))
+    # the whole calendar's subscription link exists only when it is public (its own token);
+    # the admin listener's /calendar.ics is for admins, not for subscribers
+    whole = public_calendar_url(ws, tokens) if ws.settings.feeds.public_calendar else ""
     return StatusInfo(
         generated_at=now, timezone=ws.settings.timezone, problems=tuple(problems),
         store_ok=store_ok, store_reason=reason, last_pass=last_pass, counts=counts,
-        calendar_url=whole, calendar_webcal=webcal(whole), agencies=agencies,
+        calendar_url=whole, calendar_webcal=webcal(whole) if whole else "", agencies=agencies,
         overdue=overdue, recent=recent, failures=failures, completions=closed)

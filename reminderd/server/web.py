@@ -1,5 +1,5 @@
-"""HTTP: the feeds (prebuilt bytes, ETag/304, precomputed gzip), /healthz, /metrics and the
-Vietnamese status page.
+"""HTTP, two listeners: the public one (agency feeds by token, a bare /healthz) and the admin
+one (the Vietnamese status page, /metrics, the detailed /healthz, the whole calendar).
 
 The web layer schedules nothing. The service builds a
 :class:`~reminderd.server.publish.Published` snapshot with
@@ -22,20 +22,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
-import jinja2
 from aiohttp import hdrs, web
+from jinja2 import Template
 
+from reminderd.server.auth import AdminAuth
 from reminderd.server.done import DoneBackend, add_done_routes, add_undo_routes
+from reminderd.server.listen import Gate, GuardedSite, Limits, QuietServerLog
 from reminderd.server.publish import CALENDAR_PATH, FeedFile, Published
 from reminderd.server.status import StatusInfo
+from reminderd.server.statuspage import StatusPage
 from reminderd.store.base import Status
 
 log = logging.getLogger("reminderd.web")
-
-STATUS_TEMPLATE: Final = "status/index.html"
 
 # --- state shared with the service -------------------------------------------------------
 
@@ -45,6 +45,7 @@ class WebState:
 
     published: Published | None = None
     status: StatusInfo | None = None
+    status_template: Template | None = None  # the last good one (checked by the service)
     feed_requests: dict[tuple[str, int], int] = field(default_factory=lambda: {
         (feed, code): 0 for feed in ("calendar", "agency") for code in (200, 304, 404)})
     reload_failures: int = 0  # the service adds one per rejected reload
@@ -201,69 +202,61 @@ def metrics_text(state: WebState) -> str:
     return "\n".join(out) + "\n"
 
 
-def _environment(templates: Path) -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates)),
-        autoescape=True,  # every template here is HTML
-        undefined=jinja2.ChainableUndefined,
-        auto_reload=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-def check_templates(templates: Path) -> list[str]:
-    """Problems of the status page template, as "FILE:LINE:COL: message" (for reloads)."""
-    path = templates / STATUS_TEMPLATE
-    try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [f"{path}:1:1: cannot read the status page template: {exc}"]
-    try:
-        _environment(templates).parse(source, STATUS_TEMPLATE, str(path))
-    except jinja2.TemplateSyntaxError as exc:
-        return [f"{path}:{exc.lineno}:1: {exc.message}"]
-    return []
+def _healthz_body(state: WebState) -> tuple[bytes, int]:
+    status, published = state.status, state.published
+    problems = status.healthy_problems() if status else ["starting: no status yet"]
+    if published is None:
+        problems.append("starting: feeds not built yet")
+    body: dict[str, Any] = {"status": "ok" if not problems else "unhealthy",
+                            "problems": problems}
+    if status is not None and status.last_pass is not None:
+        body["last_pass"] = status.last_pass.at.astimezone(UTC).isoformat()
+        body["last_pass_duration_seconds"] = status.last_pass.duration
+    if published is not None:
+        body["feeds"] = len(published.feeds)
+        body["feeds_built_at"] = published.built_at.isoformat()
+    return json.dumps(body, ensure_ascii=False).encode("utf-8"), 503 if problems else 200
 
 
-
-class _StatusPage:
-    """Renders / from the current StatusInfo; keeps the last good template on a bad edit
-    and caches the page until the status changes."""
-
-    def __init__(self, templates: Path, undo_token: str = "") -> None:
-        self.undo_token = undo_token
-        self.env = _environment(templates)
-        self.template: jinja2.Template | None = None
-        # (status, published, template problems) -> page; the objects are kept (not their
-        # ids) so that a new status can never be mistaken for a freed one
-        self.cache: tuple[StatusInfo | None, Published | None, list[str], str] | None = None
-
-    def render(self, status: StatusInfo | None, published: Published | None) -> str:
-        problems: list[str] = []
-        try:
-            template = self.env.get_template(STATUS_TEMPLATE)
-            if template is not self.template:
-                self.template, self.cache = template, None
-        except jinja2.TemplateError as exc:
-            log.warning("web.status_template_error %s", exc)
-            problems.append(f"{STATUS_TEMPLATE}: {exc}")
-        if self.template is None:
-            raise web.HTTPInternalServerError(text="status page template missing or broken: "
-                                              + "; ".join(problems))
-        cache = self.cache
-        if (cache is not None and cache[0] is status and cache[1] is published
-                and cache[2] == problems):
-            return cache[3]
-        html = self.template.render(status=status, published=published,
-                                    template_problems=problems, undo_token=self.undo_token)
-        self.cache = (status, published, problems, html)
-        return html
+_JSON = {**_NO_STORE, hdrs.CONTENT_TYPE: "application/json; charset=utf-8"}
 
 
-def make_app(state: WebState, *, templates: Path) -> web.Application:
-    """The aiohttp application. ``templates`` is the templates folder (config ``templates``);
-    the status page is ``status/index.html`` inside it."""
-    page = _StatusPage(templates, state.undo_token)
+def make_public_app(state: WebState) -> web.Application:
+    """The public listener (``http.listen``): the agency feeds by token, the whole calendar
+    under its own token only with ``feeds.public_calendar``, and a bare ``/healthz`` (status
+    only, for load balancers). Nothing else: no agency list, no addresses, no paths."""
+
+    async def feed(request: web.Request) -> web.Response:
+        published = state.published
+        if published is None:
+            return _not_ready()
+        found = published.public_feed(request.match_info["token"])
+        kind = "calendar" if found is published.calendar else "agency"
+        if found is None:
+            state.count("agency", 404)
+            return _not_found()
+        response = feed_response(request, found)
+        state.count(kind, response.status)
+        return response
+
+    async def healthz(request: web.Request) -> web.Response:
+        ready = state.published is not None  # the last good feeds serve through bad edits
+        return web.Response(body=b'{"status": "ok"}' if ready else b'{"status": "starting"}',
+                            status=200 if ready else 503, headers=_JSON)
+
+    app = web.Application(client_max_size=64 * 1024)  # a done form: a note at most
+    app.router.add_get("/feeds/{token}.ics", feed)
+    app.router.add_get("/healthz", healthz)
+    add_done_routes(app, state)  # the "đã hoàn thành" link mailed to agencies (issue 14)
+    return app
+
+
+def make_admin_app(state: WebState, *, auth: AdminAuth | None = None) -> web.Application:
+    """The admin listener (``http.admin_listen``): the status page, /metrics, the detailed
+    /healthz and the whole calendar; HTTP Basic auth when ``auth`` is given."""
+    page = StatusPage(state.undo_token)
+    unset = object()
+    healthz_cache: list[Any] = [unset, unset, b"", 503]  # status, published, body, code
 
     async def calendar(request: web.Request) -> web.Response:
         published = state.published
@@ -278,63 +271,66 @@ def make_app(state: WebState, *, templates: Path) -> web.Application:
         if published is None:
             return _not_ready()
         agency = published.index.agency_for(request.match_info["token"])
-        feed = published.agencies.get(agency) if agency is not None else None
-        if feed is None:
+        found = published.agencies.get(agency) if agency is not None else None
+        if found is None:
             state.count("agency", 404)
             return _not_found()
-        response = feed_response(request, feed)
+        response = feed_response(request, found)
         state.count("agency", response.status)
         return response
 
     async def healthz(request: web.Request) -> web.Response:
-        status = state.status
-        problems = status.healthy_problems() if status else ["starting: no status yet"]
-        if state.published is None:
-            problems.append("starting: feeds not built yet")
-        body: dict[str, Any] = {"status": "ok" if not problems else "unhealthy",
-                                "problems": problems}
-        if status is not None and status.last_pass is not None:
-            body["last_pass"] = status.last_pass.at.astimezone(UTC).isoformat()
-            body["last_pass_duration_seconds"] = status.last_pass.duration
-        if state.published is not None:
-            body["feeds"] = len(state.published.feeds)
-            body["feeds_built_at"] = state.published.built_at.isoformat()
-        return web.json_response(body, status=503 if problems else 200,
-                                 dumps=lambda o: json.dumps(o, ensure_ascii=False),
-                                 headers=_NO_STORE)
+        # built once per status and feed version: the problem list can be long
+        if healthz_cache[0] is not state.status or healthz_cache[1] is not state.published:
+            body, code = _healthz_body(state)
+            healthz_cache[:] = [state.status, state.published, body, code]
+        return web.Response(body=healthz_cache[2], status=healthz_cache[3], headers=_JSON)
 
     async def metrics(request: web.Request) -> web.Response:
         return web.Response(text=metrics_text(state), headers={
             **_NO_STORE, hdrs.CONTENT_TYPE: "text/plain; version=0.0.4; charset=utf-8"})
 
     async def index(request: web.Request) -> web.Response:
-        html = page.render(state.status, state.published)
+        template = state.status_template
+        if template is None:
+            return web.Response(status=503, text="đang khởi động\n", headers=_NO_STORE)
+        try:
+            html = page.render(template, state.status, state.published)
+        except Exception:
+            return web.Response(status=500, headers=_NO_STORE, text=(
+                "Trang tình trạng lỗi khi hiển thị; xem nhật ký (web.status_page_failed) và "
+                "sửa templates/status/index.html.\n"))
         return web.Response(text=html, content_type="text/html", charset="utf-8", headers={
             hdrs.CACHE_CONTROL: "no-store",
             # the page lists every agency's secret feed link: never leak it in a Referer
             "Referrer-Policy": "no-referrer",
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
             "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
         })
 
-    app = web.Application()
+    app = web.Application(middlewares=[auth.middleware] if auth is not None else [])
     app.router.add_get(CALENDAR_PATH, calendar)
     app.router.add_get("/feeds/{token}.ics", agency_feed)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/", index)
-    add_done_routes(app, state)  # public side (issue 12 mounts it on the public listener)
-    add_undo_routes(app, state)  # admin side, with the status page
+    add_undo_routes(app, state)  # the admin's undo of a done link, from the status page
     return app
 
 
-async def start_site(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Serve ``app`` on host:port (port 0: a free one; see :func:`bound_port`). Access log
-    off: a feed request is logged only through the counters in /metrics."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
+async def start_site(app: web.Application, host: str, port: int, *,
+                     limits: Limits | None = None, name: str = "public") -> web.AppRunner:
+    """Serve ``app`` on host:port (port 0: a free one; see :func:`bound_port`) behind a
+    :class:`~reminderd.server.listen.Gate` (header timeout, connection cap, idle timeout).
+    Access log off: a feed request is logged only through the counters in /metrics;
+    malformed requests are one rate-limited line."""
+    limits = limits or Limits()
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0,
+                           keepalive_timeout=limits.keepalive_timeout, logger=QuietServerLog())
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port, reuse_address=True).start()
+        await GuardedSite(runner, host, port, Gate(limits, name)).start()
     except BaseException:
         await runner.cleanup()  # e.g. the port is taken: leave nothing half-started
         raise

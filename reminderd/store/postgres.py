@@ -38,7 +38,7 @@ from reminderd.store.base import (
     migrations,
     utc,
 )
-from reminderd.store.sqlbase import FEED_ITEMS_UPSERT, SqlStore
+from reminderd.store.sqlbase import FEED_ITEMS_UPSERT
 
 log = logging.getLogger("reminderd.store")
 
@@ -85,7 +85,7 @@ class PostgresStore(ActionStore):
     PARAM = "%({})s"
     IN_KEYS = "key = ANY({keys})"
     # concurrent replicas never take the same row
-    CLAIMABLE = SqlStore.CLAIMABLE + " FOR UPDATE SKIP LOCKED"
+    CLAIM_LOCK = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
         self.conninfo, self.schema, self.display = parse_url(url)

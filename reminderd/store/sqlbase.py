@@ -19,7 +19,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from reminderd.store.base import (
+    AS_CLAIMED,
     CLAIM_ASSIGNMENTS,
+    COLUMNS,
     OPEN,
     RELEASE_ASSIGNMENTS,
     SELECT_COLUMNS,
@@ -73,6 +75,9 @@ class SqlStore(ABC):
         "    OR (status = 'sending' AND lease_until < {now})"
         " ORDER BY agency, key LIMIT {limit}"
     )
+    # What a claim adds to CLAIMABLE to lock its rows (PostgreSQL: FOR UPDATE SKIP LOCKED);
+    # a read-only look (claimable) leaves it out.
+    CLAIM_LOCK: ClassVar[str] = ""
 
     @classmethod
     def _sql(cls, template: str) -> str:
@@ -139,7 +144,7 @@ class SqlStore(ABC):
             self._sql(
                 "UPDATE deliveries SET " + CLAIM_ASSIGNMENTS + ", owner = {owner},"
                 "  token = {token}, lease_until = {lease_until}, updated_at = {now}"
-                " WHERE key IN (" + self.CLAIMABLE + ")"
+                " WHERE key IN (" + self.CLAIMABLE + self.CLAIM_LOCK + ")"
                 " RETURNING " + SELECT_COLUMNS
             ),
             {"now": self._stamp(now), "owner": owner, "token": token,
@@ -227,6 +232,16 @@ class SqlStore(ABC):
     def open_keys(self) -> set[str]:
         rows = self._read(f"SELECT key FROM deliveries WHERE {OPEN_SQL}")
         return {row["key"] for row in rows}
+
+    def claimable(self, now: datetime, limit: int = 1_000_000) -> list[Delivery]:
+        """The claim's own selection (CLAIMABLE), without its lock and without writing;
+        the columns as the claim returns them (attempts counted)."""
+        columns = ", ".join(AS_CLAIMED.get(c, c) for c in COLUMNS)
+        rows = self._read(
+            self._sql(f"SELECT {columns} FROM deliveries WHERE key IN (" + self.CLAIMABLE + ")"),
+            {"now": self._stamp(now), "limit": limit},
+        )
+        return sort_claimed([self._delivery(r) for r in rows])
 
     def lookup(self, keys: Sequence[str]) -> dict[str, Delivery]:
         rows = self._read(

@@ -73,7 +73,9 @@ class SqliteStore(ActionStore):
         self.path = path
         self._mutex = threading.Lock()
         self._lock_fd: int | None = None
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():  # private from the first byte (SQLite would make it 0644)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         if lock:
             self._lock_fd = _take_process_lock(path)
         try:
@@ -234,7 +236,7 @@ def _take_process_lock(db: Path) -> int:
     """Exclusive flock on ``<db>.lock`` (per open file: a second open in the same process is
     refused too); the holder's pid is written into the file for the error message."""
     lock_path = db.with_name(db.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -55,7 +55,8 @@ def good_config(root: Path, port: int = 8080) -> str:
         '  from: "Sở Ngoại vụ <lich@songoaivu.example>"\n'
         "  maildir: var/outbox\n"
         "http:\n"
-        f"  listen: 127.0.0.1:{port}\n"
+        "  listen: 127.0.0.1:0\n"  # the public listener (feeds by token); tests use the admin
+        f"  admin_listen: 127.0.0.1:{port}\n"
         f"  public_url: http://127.0.0.1:{port}\n"
     )
 

@@ -73,7 +73,7 @@ __all__ = [
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 TEMPLATES = ROOT / "templates"
-SECRET = "reliability-feed-secret"
+SECRET = "reliability-feed-secret-of-at-least-32-bytes"
 SENDER = "Sở Ngoại vụ <lich@songoaivu.example>"
 MAIL_DOMAIN = envelope_address(SENDER).rpartition("@")[2]
 BURST_DUE = datetime(2026, 6, 10, 8, 0, tzinfo=ZONE)  # the leads' reminder of "trước 12/6/2026"
@@ -199,7 +199,8 @@ class Replica:
                  smtp_timeout: int = 10, env: dict[str, str] | None = None) -> None:
         self.root = root
         self.name = name
-        self.port = free_port()
+        self.port = free_port()  # the admin listener: /healthz in detail, /calendar.ics
+        self.public_port = free_port()
         self.plans = plans
         self.config = root / f"{name}.yaml"
         self.log = root / f"{name}.log"
@@ -218,7 +219,8 @@ class Replica:
             f"  smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none,"
             f" timeout_seconds: {smtp_timeout}}}\n"
             "http:\n"
-            f"  listen: 127.0.0.1:{self.port}\n"
+            f"  listen: 127.0.0.1:{self.public_port}\n"
+            f"  admin_listen: 127.0.0.1:{self.port}\n"
             "  public_url: http://reminderd.test\n"  # the same links from every replica
             "delivery:\n"
             + "".join(f"  {k}: {v}\n" for k, v in limits.items()),
@@ -228,7 +230,7 @@ class Replica:
     @classmethod
     def with_config(cls, root: Path, name: str, config: Path, port: int,
                     env: dict[str, str] | None = None) -> Replica:
-        """A daemon on a config written by the caller (listening on ``port``)."""
+        """A daemon on a config written by the caller (its admin listener on ``port``)."""
         replica = cls.__new__(cls)
         replica.root, replica.name, replica.port = root, name, port
         replica.plans, replica.config = root / "plans.yaml", config

@@ -17,9 +17,9 @@ KILLS = 4
 
 
 def test_kill_9_mid_burst_repeatedly_then_clean_restart(
-    tmp_path: Path, relay: h.ThreadedSmtpServer, replicas: h.ReplicaPool,
+    tmp_path: Path, relay: h.ThreadedSmtpServer, replicas: h.ReplicaPool, seed: int,
 ) -> None:
-    rng = random.Random()
+    rng = random.Random(seed)
     relay.handler.data_delay = 0.04  # ~5 s of sending: the kills land mid-burst
     plans = tmp_path / "plans.yaml"
     plans.write_text(h.burst_plans(N), encoding="utf-8")
@@ -43,7 +43,7 @@ def test_kill_9_mid_burst_repeatedly_then_clean_restart(
     done = h.wait_for(h.all_sent(store, N, tmp_path), timeout=40, step=0.2)
     code = daemon.stop()
     ledger = h.make_ledger("kill9-sqlite", N, h.read_deliveries(store, tmp_path),
-                         relay.handler.ids(), kills=daemon.kills,
+                         relay.handler.ids(), seed=seed, kills=daemon.kills,
                          sent_at_kills="/".join(at_kill))
     assert done and code == 0, f"{ledger}\n{daemon.output()[-5000:]}"
     assert not ledger.problems(), f"{ledger}\n{ledger.problems()}"

@@ -22,9 +22,9 @@ N = 120
 @pytest.mark.parametrize("count", [2, 3])
 def test_replicas_share_a_burst_and_one_dies(
     count: int, tmp_path: Path, relay: h.ThreadedSmtpServer,
-    replicas: h.ReplicaPool, postgres_schema_url: str,
+    replicas: h.ReplicaPool, postgres_schema_url: str, seed: int,
 ) -> None:
-    rng = random.Random()
+    rng = random.Random(seed)
     relay.handler.data_delay = 0.08
     plans = tmp_path / "plans.yaml"
     plans.write_text(h.burst_plans(N), encoding="utf-8")
@@ -63,7 +63,7 @@ def test_replicas_share_a_burst_and_one_dies(
     statuses = [r.stop() for r in survivors]
     print(f"all sent after {t1 - t0:.1f} s; stopped after {time.monotonic() - t1:.1f} s")
     ledger = h.make_ledger(f"replicas-{count}-one-killed", N,
-                         h.read_deliveries(postgres_schema_url), relay.handler.ids(),
+                         h.read_deliveries(postgres_schema_url), relay.handler.ids(), seed=seed,
                          killed=f"{victim.name}@+{kill_at:.2f}s", sent_at_kill=sent_at_kill)
     logs = "\n".join(r.output()[-3000:] for r in group)
     assert done, f"{ledger}\n{logs}"
