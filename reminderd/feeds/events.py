@@ -246,9 +246,9 @@ class EventWriter:
         if occ.workdays:
             lines.append(f"Thời hạn: {occ.workdays} ngày làm việc")
         if occ.lead:
-            lines.append(f"Chủ trì: {self._agency_names(occ.lead)}")
+            lines.append(f"{ROLE_LABELS[Role.LEAD]}: {self._agency_names(occ.lead)}")
         if occ.support:
-            lines.append(f"Phối hợp: {self._agency_names(occ.support)}")
+            lines.append(f"{ROLE_LABELS[Role.SUPPORT]}: {self._agency_names(occ.support)}")
         if occ.round and occ.ordinal:
             lines.append(f"Năm chẵn, năm tròn: {occ.ordinal} năm")
         if off:
