@@ -7,7 +7,7 @@ It builds two feeds with reminderd's FeedBuilder from generated occurrences: one
 feed of ~50 KB and a whole calendar of ~2 MB (plus small feeds for the other agencies, so the
 token lookup has as many candidates as a real deployment). Then, in the same run:
 
-- reminderd: ``reminderd.server.publish`` + ``reminderd.server.web`` (publish + make_app +
+- reminderd: ``reminderd.server.publish`` + ``reminderd.server.web`` (publish + make_admin_app +
   start_site) in a subprocess on 127.0.0.1, serving the feeds from memory;
 - nginx (when installed): a throwaway config in a temp folder on another loopback port,
   serving the files that ``reminderd.server.publish.export`` wrote (``gzip_static on``, the .gz
@@ -154,11 +154,11 @@ def serve(folder: Path) -> None:
     feedset = read_feedset(folder)
     tokens = FeedTokens(SECRET, feedset.agencies)
     state = web.WebState(published=publish(feedset, tokens, None, NOW))
-    templates = Path(__file__).resolve().parents[1] / "templates"
 
     async def main() -> None:
-        runner = await web.start_site(web.make_app(state, templates=templates),
-                                      "127.0.0.1", 0)
+        # the admin app serves both /calendar.ics and the agency feeds (issue 12 split the
+        # public listener off: it has the agency feeds only)
+        runner = await web.start_site(web.make_admin_app(state), "127.0.0.1", 0)
         print(json.dumps({"port": web.bound_port(runner)}), flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         await runner.cleanup()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from reminderd.core.occurrence import Occurrence
+from reminderd.core.occurrence import Occurrence, OccurrenceKind
 from reminderd.core.reminders import ReminderKind, Role
 
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
@@ -67,6 +67,46 @@ def reading(info: Mapping[str, object]) -> str:
 
 def short_date(day: date) -> str:
     return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def window_text(start: date, end: date, workdays: int | None = None) -> str:
+    """"trong khoảng 16/07 – 31/07/2026 (5 ngày làm việc)": a window, said as one."""
+    first = f"{start.day:02d}/{start.month:02d}"
+    if start.year != end.year:
+        first += f"/{start.year}"
+    days = f" ({workdays} ngày làm việc)" if workdays else ""
+    return f"trong khoảng {first} – {short_date(end)}{days}"
+
+
+def occurrence_window(occ: Occurrence) -> str:
+    """:func:`window_text` of a window occurrence; "" for anything else."""
+    if occ.kind is not OccurrenceKind.WINDOW or occ.start is None or occ.end is None \
+            or occ.start >= occ.end:
+        return ""
+    return window_text(occ.start, occ.end, occ.workdays)
+
+
+# What each kind of item is called (agenda, the status page, the weekly mail).
+KIND_LABELS = {
+    OccurrenceKind.DEADLINE: "Hạn chót",
+    OccurrenceKind.WINDOW: "Thời hạn",
+    OccurrenceKind.ONGOING: "Thường xuyên",
+    OccurrenceKind.REPORT: "Báo cáo",
+    OccurrenceKind.OCCASION: "Sự kiện",
+    OccurrenceKind.ANNIVERSARY: "Kỷ niệm",
+    OccurrenceKind.REVIEW: "Sơ kết thỏa thuận",
+    OccurrenceKind.EXPIRY: "Hết hiệu lực thỏa thuận",
+}
+
+
+def zone_label(zone: str) -> str:
+    """"giờ Việt Nam" for the country's zone, else "giờ <zone>"."""
+    return "giờ Việt Nam" if zone in ("Asia/Ho_Chi_Minh", "Asia/Saigon") else f"giờ {zone}"
+
+
+def decimal(value: float, places: int = 1) -> str:
+    """12.5 -> "12,5": the Vietnamese decimal comma."""
+    return f"{value:.{places}f}".replace(".", ",")
 
 
 def days_text(kind: ReminderKind, days: int) -> str:

@@ -7,20 +7,22 @@ it loaded without problems, so a bad edit leaves the last good one in service.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from reminderd.config import ConfigError, RemindersSettings, Settings, load_settings
-from reminderd.core.errors import ProblemsError
+from reminderd.core.errors import Problem, ProblemsError
 from reminderd.core.model import Agency, Plans
 from reminderd.core.occurrence import Occurrence
 from reminderd.core.occurrences import expand
-from reminderd.core.reminders import Policy, Reminder
+from reminderd.core.reminders import TASK_KINDS, Policy, Reminder
 from reminderd.core.reminders import plan as plan_reminders
 from reminderd.core.workdays import WorkCalendar
 from reminderd.holidays_vn import build_calendar
 from reminderd.plans.loader import PlansError, load_plans
+from reminderd.store.base import Completion
 
 
 class LoadError(ProblemsError):
@@ -64,8 +66,10 @@ class Workspace:
             )
         return self._calendars[span]
 
-    def occurrences(self, start: date, end: date) -> list[Occurrence]:
-        return expand(self.plans, start, end, self.calendar(start, end))
+    def occurrences(self, start: date, end: date, *, open_during: bool = False
+                    ) -> list[Occurrence]:
+        return expand(self.plans, start, end, self.calendar(start, end),
+                      open_during=open_during)
 
     def reminders_on(self, today: date, behind: timedelta, ahead: timedelta) -> list[Reminder]:
         """Every reminder of the occurrences in ``today - behind .. today + ahead`` (the
@@ -83,6 +87,11 @@ class Workspace:
 
     def policy(self) -> Policy:
         return policy_of(self.settings.reminders, self.settings.timezone)
+
+    def earliest(self) -> date:
+        """A day before any task of plans.yaml can fall (where overdue lists start)."""
+        years = [p.year for p in self.plans.plans]
+        return date(min(years) - 1, 1, 1) if years else date.max
 
     def agencies(self) -> dict[str, Agency]:
         return {a.id: a for a in self.plans.agencies}
@@ -103,6 +112,43 @@ def load_workspace(config_path: Path | None,
     problem found."""
     try:
         settings = load_settings(config_path, environ)
-        return Workspace(settings, load_plans(settings.plans))
+        plans = load_plans(settings.plans)
     except (ConfigError, PlansError) as exc:
         raise LoadError(exc.problems) from None
+    problems = _check_weekly(settings, plans)
+    if problems:
+        raise LoadError(problems)
+    return Workspace(settings, plans)
+
+
+def _check_weekly(settings: Settings, plans: Plans) -> list[Problem]:
+    """weekly.agencies names agencies of the plans (or is [all]), located at the setting."""
+    known = {a.id for a in plans.agencies}
+    wanted = settings.weekly.agencies
+    if wanted == ("all",):
+        return []
+    out = []
+    for agency in wanted:
+        if agency in known:
+            continue
+        hint = "write agency ids from the plans, or [all]" if agency != "all" else \
+            "write [all] alone, or agency ids"
+        out.append(settings.problem("weekly.agencies", f"weekly.agencies: {agency!r} is not "
+                                    f"an agency id in {settings.plans.name}; {hint}"))
+    return out
+
+
+def with_done(items: list[Occurrence], done: Mapping[str, Completion], zone: ZoneInfo
+              ) -> list[Occurrence]:
+    """``items`` with the tasks closed from the mail marked done (the local day it was
+    recorded) and by whom; a ``done:`` in the plans stands."""
+    if not done:
+        return items
+    out = []
+    for occ in items:
+        found = done.get(occ.key)
+        if found is not None and occ.done is None and occ.kind in TASK_KINDS:
+            occ = replace(occ, done=found.done_at.astimezone(zone).date(),
+                          done_by=found.agency)
+        out.append(occ)
+    return out

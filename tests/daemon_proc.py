@@ -56,7 +56,8 @@ def wait_for(condition: Callable[[], Any], timeout: float, step: float = 0.1) ->
 
 class Daemon:
     def __init__(self, root: Path, plans: str, smtp_port: int, *,
-                 clock_start: str | None = None, extra_config: str = "",
+                 clock_start: str | None = None, store: str = "sqlite:///var/r.db",
+                 extra_config: str = "", mail_extra: str = "",
                  env: dict[str, str] | None = None, folder: bool = False) -> None:
         """``folder``: the plans are a folder (``root/plans``) and ``plans`` its first file,
         ``plans/main.yaml`` (``self.plans``)."""
@@ -73,11 +74,11 @@ class Daemon:
         self.config.write_text(
             f"plans: {'plans' if folder else 'plans.yaml'}\n"
             f"templates: {Path(__file__).resolve().parents[1] / 'templates'}\n"
-            "store: sqlite:///var/r.db\n"
+            f"store: {store}\n"
             "var_dir: var\n"
             "mail:\n"
             '  from: "Sở Ngoại vụ <lich@songoaivu.example>"\n'
-            f"  smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none}}\n"
+            f"  smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none}}\n" + mail_extra +
             "http:\n"
             f"  listen: 127.0.0.1:{self.port}\n"
             f"  admin_listen: 127.0.0.1:{self.admin_port}\n"

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -83,5 +84,38 @@ def test_status_page_shows_a_config_error(daemon: Daemon, tmp_path: Path) -> Non
     while time.monotonic() < deadline and daemon.get("/healthz")[0] != 503:
         time.sleep(0.2)
     html = headless(browser, tmp_path / "profile", "--dump-dom", daemon.admin_url + "/").stdout
-    assert f"{daemon.plans}:" in html and "32/8/2022" in html
+    # the place in Vietnamese (tệp …, dòng …, cột …), then the loader's message
+    assert f"Lỗi ở tệp {daemon.plans}, dòng " in html and "32/8/2022" in html
     assert "Gửi thư chúc mừng" in html  # the last good version is still shown
+
+
+def test_status_page_lists_every_overdue_item_as_agenda_does(daemon: Daemon,
+                                                             tmp_path: Path) -> None:
+    """Every task past its date and not done, however old, as `agenda --json` gives them;
+    Vietnamese time zone and decimal comma, errors framed in Vietnamese."""
+    import json
+    import re
+    import sys
+    from html import escape
+
+    browser = chromium()
+    env = {**os.environ, "REMINDERD_FEED_SECRET": SECRET}
+    # 05/08/2022 on the daemon's clock: everything from the first plan's year up to 04/08
+    agenda = subprocess.run(
+        [sys.executable, "-m", "reminderd.cli", "agenda", "--config", str(daemon.config),
+         "--from", "01/01/2020", "--days", str((date(2022, 8, 5) - date(2020, 1, 1)).days),
+         "--json"], capture_output=True, text=True, env=env, timeout=120, check=True)
+    expected = [i for i in json.loads(agenda.stdout)
+                if i["kind"] in ("deadline", "window", "report") and i["done"] is None
+                and i["date"] < "2022-08-05"]
+    assert expected and min(i["date"] for i in expected) < "2022-05-07"  # older than 90 days
+    html = headless(browser, tmp_path / "profile", "--dump-dom", daemon.admin_url + "/").stdout
+    section = html.split('id="qua-han"', 1)[1].split("</section>", 1)[0]
+    row = r'<tr class="overdue"><td>[^<]*?(\d\d/\d\d/\d{4})</td>\s*<td>(.*?)(?:<br>|</td>)'
+    rows = re.findall(row, section, flags=re.S)
+    assert f"Nhiệm vụ quá hạn ({len(expected)})" in section
+    shown = sorted((d, t.strip()) for d, t in rows)
+    wanted = sorted((f"{i['date'][8:]}/{i['date'][5:7]}/{i['date'][:4]}",
+                     escape(i["title"], quote=False)) for i in expected)
+    assert shown == wanted
+    assert "giờ Việt Nam" in html and "Không có nhiệm vụ quá hạn" not in html

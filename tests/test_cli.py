@@ -88,7 +88,54 @@ def test_agenda_json_for_the_bac_giang_summer(capsys: pytest.CaptureFixture[str]
     for field in ("date", "start", "end", "key", "kind", "title", "lead", "support", "source"):
         assert field in letter
     assert [i["date"] for i in items] == sorted(i["date"] for i in items)
-    assert all("2022-08-01" <= i["date"] <= "2022-08-31" for i in items)
+    # dated in August, or a window open during it
+    assert all("2022-08-01" <= i["date"] <= "2022-08-31"
+               or (i["kind"] == "window" and i["start"] <= "2022-08-31" <= i["date"])
+               for i in items)
+    assert all(i["done_by"] is None for i in items)
+
+
+def test_agenda_lists_every_window_open_during_the_range(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """"Tháng 12/2024" is open from 01/12/2024: agenda --from 01/12/2024 --days 10 shows it,
+    in Vietnamese (weekday, kind, the window said as one)."""
+    code, out, _ = run(capsys, "agenda", "--config", CONFIG, "--from", "01/12/2024",
+                       "--days", "10", "--json")
+    items = json.loads(out)
+    december = [i for i in items if i["kind"] == "window" and i["start"] == "2024-12-01"]
+    assert code == 0 and december and all(i["date"] == "2024-12-31" for i in december)
+    code, text, _ = run(capsys, "agenda", "--config", CONFIG, "--from", "2024-12-01",
+                        "--days", "10")
+    assert code == 0 and "trong khoảng 01/12 – 31/12/2024" in text
+    assert "31/12/2024 Thứ Ba" in text and "Thời hạn" in text
+    for english in ("deadline", "window", "Tue", "occasion"):
+        assert english not in text
+
+
+def test_when_speaks_vietnamese_with_day_first_dates(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "when", "--year", "2026",
+                       "05 ngày làm việc trong nửa cuối tháng 7/2026", "Trước ngày 12/6/2026")
+    assert code == 0
+    assert "trong khoảng 16/07/2026 - 31/07/2026  số ngày làm việc: 5" in out
+    assert "hạn chót 11/06/2026  ngày ghi: 12/06/2026" in out
+    assert "2026-" not in out
+
+
+@pytest.mark.parametrize("text", ["05/08/2022 08:00", "08:00 05/08/2022",
+                                  "2022-08-05T08:00", "2022-08-05T08:00+07:00"])
+def test_instants_take_day_first_or_iso(text: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from reminderd.cli.common import parse_instant
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")
+    assert parse_instant(text, zone, "--now") == datetime(2022, 8, 5, 8, 0, tzinfo=zone)
+
+
+def test_a_bad_instant_says_both_forms(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "send-due", "--config", CONFIG, "--dry-run", "--now",
+                       "5/8/22 8h")
+    assert code == 2 and "dd/mm/yyyy HH:MM" in err and "ISO 8601" in err
 
 
 def test_agenda_by_agency_alias(capsys: pytest.CaptureFixture[str]) -> None:

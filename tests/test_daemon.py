@@ -103,6 +103,11 @@ def test_feeds_tokens_reload_mail_and_restart(daemon: Daemon, smtp: ThreadedSmtp
     moved = daemon.get("/calendar.ics")[2]
     assert b"UID:task/bng-2026/reply@" in moved and b"SEQUENCE:1" in moved
 
+    # The moved deadline is announced to both agencies, once (issue 14).
+    assert wait_for(lambda: len(smtp.handler.delivered) >= 4, timeout=10), daemon.output()
+    kinds = sorted(str(m["X-Reminderd-Kind"]) for m in smtp.handler.messages())
+    assert kinds == ["change", "change", "reminder", "reminder"]
+
     # SIGTERM: exit 0. A restart sends nothing twice.
     assert daemon.stop() == 0, daemon.output()
     daemon.start(clock_start="2026-06-10T08:05:00+07:00")
@@ -110,7 +115,7 @@ def test_feeds_tokens_reload_mail_and_restart(daemon: Daemon, smtp: ThreadedSmtp
     assert wait_for(lambda: "last_pass" in json.loads(daemon.get("/healthz")[2]),
                     timeout=15), daemon.output()
     assert smtp.handler.by_message_id().most_common(1)[0][1] == 1
-    assert len(smtp.handler.delivered) == 2, daemon.output()
+    assert len(smtp.handler.delivered) == 4, daemon.output()
     assert daemon.stop() == 0
 
 

@@ -16,8 +16,10 @@ import resource
 import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,7 @@ from daemon_proc import GOV_PLANS, SECRET, Daemon, wait_for
 from smtp_server import ThreadedSmtpServer
 
 from reminderd.feeds.tokens import FeedTokens
+from reminderd.mail.donelink import DoneLinks
 from reminderd.server.auth import hash_password, parse_hash, verify_password
 from reminderd.server.statuspage import bounded
 
@@ -57,6 +60,15 @@ def _raw(port: int, data: bytes, timeout: float = 5.0) -> bytes:
     return b"".join(chunks)
 
 
+def _post(url: str, form: dict[str, str]) -> tuple[int, bytes]:
+    data = urllib.parse.urlencode(form).encode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
 def _leaks(body: bytes, allowed_token: str | None, root: Path) -> list[str]:
     text = body.decode("utf-8", "replace")
     found = [t for t in (TOKENS.token("snv"), TOKENS.token("vhttdl"), TOKENS.all_token)
@@ -78,17 +90,35 @@ def test_public_listener_serves_feeds_only_and_leaks_nothing(tmp_path: Path,
         assert str(d.plans) in detail  # the admin sees where
 
         snv = f"/feeds/{TOKENS.token('snv')}.ics"
+        # the done links (issue 14): the one mailed to snv, a forged one, an expired one,
+        # one for an item no longer in the plans, and garbage
+        links = DoneLinks(TOKENS.derive(b"reminderd done links"), d.url)
+        forged = DoneLinks(b"not the secret", d.url)
+        done = links.url("task/bng-2026/reply", "snv", date(2026, 7, 1))[len(d.url):]
+        done_paths = (done, forged.url("task/bng-2026/reply", "snv", date(2026, 7, 1)),
+                      links.url("task/bng-2026/reply", "snv", date(2026, 5, 1)),
+                      links.url("task/bng-2026/gone", "vhttdl", date(2026, 7, 1)),
+                      "/done/", "/done/nope", "/done/" + "A" * 3000 + ".x")
+        done_paths = tuple(p[len(d.url):] if p.startswith("http") else p for p in done_paths)
         responses: dict[str, tuple[int, bytes]] = {}
         for path in ("/", "/metrics", "/calendar.ics", "/healthz", "/status", "/feeds/",
                      "/feeds/nope.ics", f"/feeds/{TOKENS.all_token}.ics", "/index.html",
-                     "/%2e%2e/%2e%2e/etc/passwd", snv):
+                     "/%2e%2e/%2e%2e/etc/passwd", snv, *done_paths, "/admin/undo-done"):
             status, _, body = d.get(path, public=True)
             responses[path] = (status, body)
+        for path in done_paths[1:]:  # a POST with a bad link records nothing, says nothing
+            status, body = _post(d.url + path, {"note": "x"})
+            responses["POST " + path] = (status, body)
+            assert status in (404, 405, 410), (path, status)
+        status, body = _post(d.url + "/admin/undo-done", {"key": "task/bng-2026/reply"})
+        assert status in (404, 405), status  # the undo is on the admin listener only
         for path in ("/", "/metrics", "/calendar.ics", "/status", "/feeds/nope.ics",
                      f"/feeds/{TOKENS.all_token}.ics"):
             assert responses[path][0] == 404, (path, responses[path])
         assert responses["/healthz"] == (200, b'{"status": "ok"}')  # status only
         assert responses[snv][0] == 200 and b"BEGIN:VCALENDAR" in responses[snv][1]
+        assert responses[done][0] == 200 and "Gửi công văn" in responses[done][1].decode()
+        assert responses["/admin/undo-done"][0] in (404, 405)
         assert "Gửi công văn" in responses[snv][1].decode()
         for path, (_, body) in responses.items():
             allowed = TOKENS.token("snv") if path == snv else None

@@ -138,6 +138,22 @@ def uid(occ: Occurrence) -> str:
     return f"{occ.key}@reminderd.local"
 
 
+def expected(occ: Occurrence, *, show_spans: bool = False, span_days: int = 31
+             ) -> list[tuple[str, date, date]]:
+    """(UID, DTSTART, DTEND) of each event of ``occ``: a window of up to ``span_days`` is one
+    multi-day event; a longer one its opening and its deadline (and the span, if asked)."""
+    day = timedelta(days=1)
+    if occ.kind is K.WINDOW and occ.start and occ.end and occ.start < occ.end:
+        if (occ.end - occ.start).days + 1 <= span_days:
+            return [(uid(occ), occ.start, occ.end + day)]
+        out = [(f"{occ.key}/open@reminderd.local", occ.start, occ.start + day),
+               (uid(occ), occ.date, occ.date + day)]
+        if show_spans:
+            out.append((f"{occ.key}/span@reminderd.local", occ.start, occ.end + day))
+        return out
+    return [(uid(occ), occ.date, occ.date + day)]
+
+
 def revisions_of(table: dict[str, tuple[str, int, datetime]]) -> dict[str, Revision]:
     return {k: Revision(seq, at) for k, (_h, seq, at) in table.items()}
 
@@ -310,15 +326,14 @@ def test_without_a_revision_dtstamp_is_fixed_from_the_date() -> None:
 # -- content --------------------------------------------------------------------------------------
 def test_events_are_all_day_and_say_what_is_due() -> None:
     evs = events(build())
-    assert len(evs) == len(SAMPLE)
-    for occ in SAMPLE:
-        ev = evs[uid(occ)]
-        start = ev.decoded("DTSTART")
-        assert type(start) is date and start == occ.date
-        assert ev.decoded("DTEND") == occ.date + timedelta(days=1)
+    assert sorted((u, e.decoded("DTSTART"), e.decoded("DTEND")) for u, e in evs.items()) == \
+        sorted(x for o in SAMPLE for x in expected(o))
+    for ev in evs.values():
+        assert type(ev.decoded("DTSTART")) is date
         assert ev["TRANSP"] == "TRANSPARENT" and "RRULE" not in ev
     summary = {o.key: str(evs[uid(o)]["SUMMARY"]) for o in SAMPLE}
-    assert summary["task/bg-kr30-2022/1.3a"] == "Hạn: Gửi thư chúc mừng Quốc khánh Hàn Quốc"
+    assert summary["task/bg-kr30-2022/1.3a"] == \
+        "[Đã hoàn thành] Hạn: Gửi thư chúc mừng Quốc khánh Hàn Quốc"  # done: 10/8/2022
     assert summary["occasion/vn-kr@2022"] == \
         "Kỷ niệm 30 năm thiết lập quan hệ ngoại giao Việt Nam - Hàn Quốc"
     assert summary["occasion/tet@2030"] == "Tết Nguyên Đán"
@@ -327,7 +342,11 @@ def test_events_are_all_day_and_say_what_is_due() -> None:
     assert summary["agreement/jeollabuk/expiry"] == \
         "Thỏa thuận hợp tác với tỉnh Jeollabuk - hết hiệu lực"
     assert summary["task/kh-34-2024/ii-7"] == \
-        "Hạn: Tổ chức Tuần văn hóa Hàn Quốc tại tỉnh Bắc Giang"
+        "Hạn: Tổ chức Tuần văn hóa Hàn Quốc tại tỉnh Bắc Giang"  # a quarter: two events
+    assert str(evs["task/kh-34-2024/ii-7/open@reminderd.local"]["SUMMARY"]) == \
+        "Bắt đầu: Tổ chức Tuần văn hóa Hàn Quốc tại tỉnh Bắc Giang"
+    # 5 working days in the second half of July: one event over the window, no "Hạn: "
+    assert summary["task/kh-34-2024/ii-9"] == "[Đã hoàn thành] Giao lưu thanh niên hai tỉnh"
     labels = {o.kind: evs[uid(o)].categories for o in SAMPLE}
     assert labels == {
         K.DEADLINE: ["Hạn chót"], K.WINDOW: ["Khoảng thời gian"], K.ONGOING: ["Thường xuyên"],
@@ -388,8 +407,8 @@ def test_per_agency_feeds_hold_only_its_items_with_its_role() -> None:
     for agency in AGENCIES:
         feed = build(builder=builder, agency=agency)
         assert feed == build(agency=agency)  # from the cache = from scratch
-        mine = {uid(o): "Chủ trì" if agency in o.lead else "Phối hợp"
-                for o in SAMPLE if agency in o.lead or agency in o.support}
+        mine = {e[0]: "Chủ trì" if agency in o.lead else "Phối hợp"
+                for o in SAMPLE if agency in o.lead or agency in o.support for e in expected(o)}
         evs = events(feed)
         assert set(evs) == set(mine)
         for key, role in mine.items():
@@ -408,10 +427,20 @@ def test_duplicate_keys_are_refused() -> None:
         build(twice, agency="sngv")
 
 
-def test_spans_are_a_second_event_with_their_own_uid() -> None:
+def test_windows_are_multi_day_events_up_to_span_days() -> None:
+    for span_days in (1, 12, 31, 92):
+        evs = events(build(span_days=span_days))
+        assert sorted((u, e.decoded("DTSTART"), e.decoded("DTEND")) for u, e in evs.items()) \
+            == sorted(x for o in SAMPLE for x in expected(o, span_days=span_days))
+    ii9 = events(build())["task/kh-34-2024/ii-9@reminderd.local"]
+    assert (ii9.decoded("DTSTART"), ii9.decoded("DTEND")) == (date(2024, 7, 15),
+                                                              date(2024, 7, 27))
+
+
+def test_spans_are_a_third_event_of_long_windows_with_their_own_uid() -> None:
     evs = events(build(show_spans=True))
-    windows = [o for o in SAMPLE if o.kind is K.WINDOW]
-    assert len(evs) == len(SAMPLE) + len(windows)
+    assert len(evs) == sum(len(expected(o, show_spans=True)) for o in SAMPLE)
+    windows = [o for o in SAMPLE if o.kind is K.WINDOW and len(expected(o)) > 1]
     for occ in windows:
         span = evs[f"{occ.key}/span@reminderd.local"]
         assert occ.start is not None and occ.end is not None
@@ -445,21 +474,23 @@ def test_size_warning() -> None:
 
 def test_rebuild_reserializes_only_what_changed() -> None:
     builder = FeedBuilder(options(), AGENCIES)
+    events_ = sum(len(expected(o)) for o in SAMPLE)  # long windows are two events
     build(builder=builder)
-    assert builder.serialized == len(SAMPLE)
+    assert builder.serialized == events_
     build(builder=builder)
     for agency in AGENCIES:
         build(builder=builder, agency=agency)
-    assert builder.serialized == len(SAMPLE), "agency feeds reuse the whole feed's events"
+    assert builder.serialized == events_, "agency feeds reuse the whole feed's events"
     moved = list(SAMPLE)
     moved[6] = replace(moved[6], date=date(2024, 12, 30), end=date(2024, 12, 30))
     fresh = [replace(o) for o in moved]  # equal values, new objects (a re-expansion)
     assert build(fresh, builder=builder) == build(moved)
-    assert builder.serialized == len(SAMPLE) + 1
+    assert moved[6].key == "task/kh-34-2024/ii-8"  # a quarter: its opening and its deadline
+    assert builder.serialized == events_ + 2
     # days pass: the items that became overdue meanwhile are re-rendered, nothing else
     builder.build(fresh, {}, today=date(2024, 12, 31), is_working=is_working)
-    overdue = ["1.7 (31/8)", "1.8 (2/9)", "iv-1@2024-12 (20/12)", "ii-8 (30/12)"]
-    assert builder.serialized == len(SAMPLE) + 1 + len(overdue)
+    overdue = ["1.7 (31/8)", "1.8 (2/9)", "iv-1@2024-12 (20/12)", "ii-8 (30/12)", "ii-8 open"]
+    assert builder.serialized == events_ + 2 + len(overdue)
 
 
 def test_patched_order_equals_a_fresh_sort() -> None:

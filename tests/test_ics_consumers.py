@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import pytest
 import recurring_ical_events
 import vobject
 from defaults import options
-from test_ics import AGENCIES, SAMPLE, build
+from test_ics import AGENCIES, SAMPLE, build, expected
 
 NODE_DIR = Path(__file__).parent / "node"
 Event = tuple[str, date, date, str, str]  # uid, start, end (exclusive), summary, description
@@ -128,10 +128,7 @@ def expected_events(name: str) -> list[tuple[str, date, date]]:
     for o in SAMPLE:
         if agency is not None and agency not in o.lead and agency not in o.support:
             continue
-        out.append((f"{o.key}@reminderd.local", o.date, o.date + timedelta(days=1)))
-        if opts.get("show_spans") and o.start is not None and o.end is not None \
-                and o.kind == "window":
-            out.append((f"{o.key}/span@reminderd.local", o.start, o.end + timedelta(days=1)))
+        out += expected(o, show_spans=bool(opts.get("show_spans")))
     return sorted(out)
 
 
@@ -177,7 +174,8 @@ def test_icaljs_reads_the_calendar_name(tmp_path: Path) -> None:
         pytest.skip(reason)
     calendar, events = via_icaljs(build(agency="svh"), tmp_path)
     assert calendar["name"] == "Lịch Sở Ngoại vụ - Sở Văn hóa - Thể thao và Du lịch"
-    assert len(events) == sum(1 for o in SAMPLE if "svh" in o.lead or "svh" in o.support)
+    assert len(events) == sum(len(expected(o)) for o in SAMPLE
+                              if "svh" in o.lead or "svh" in o.support)
 
 
 @pytest.mark.node
@@ -201,7 +199,7 @@ def test_bundled_plans_feeds_whole_and_per_agency(tmp_path: Path) -> None:
                              agency=agency)
 
     whole = consume(feed(None), tmp_path)
-    assert len(whole) == len(occurrences)
+    assert sorted(e[:3] for e in whole) == sorted(x for o in occurrences for x in expected(o))
     by_uid = {e[0]: e for e in whole}
     bg = by_uid["task/bg-kr30-2022/1.3a@reminderd.local"]  # "Trước ngày 15/8/2022"
     assert bg[1:3] == (date(2022, 8, 14), date(2022, 8, 15)) and bg[3].startswith("Hạn: ")
@@ -216,3 +214,30 @@ def test_bundled_plans_feeds_whole_and_per_agency(tmp_path: Path) -> None:
         mine = consume(data, tmp_path)
         assert {e[0] for e in mine} <= set(by_uid)
         assert all(e[3].startswith(("[Chủ trì] ", "[Phối hợp] ")) for e in mine)
+
+
+@pytest.mark.node
+def test_a_window_is_a_multi_day_event_for_every_consumer(tmp_path: Path) -> None:
+    """The Korea trip, "05 ngày làm việc trong nửa cuối tháng 7/2026": one event from 16/07
+    through 31/07 (DTEND 01/08), not a one-day "Hạn: " on 31/07; a quarter (92 days, over
+    feeds.span_days) is its opening and its deadline."""
+    from dataclasses import replace
+
+    from reminderd.core.occurrence import OccurrenceKind
+
+    base = next(o for o in SAMPLE if o.kind is OccurrenceKind.WINDOW)
+    trip = replace(base, key="task/bng-kr-promo-2026/1", title="Tham dự Chương trình Quảng bá",
+                   date=date(2026, 7, 31), start=date(2026, 7, 16), end=date(2026, 7, 31),
+                   workdays=5, done=None)
+    quarter = replace(base, key="task/q", title="Quý III", date=date(2026, 9, 30),
+                      start=date(2026, 7, 1), end=date(2026, 9, 30), done=None)
+    reason = node_available()
+    if reason is not None:
+        pytest.skip(reason)
+    events = consume(build([trip, quarter]), tmp_path)  # icalendar, r-i-e, vobject, ical.js
+    assert [e[:4] for e in events] == [
+        ("task/bng-kr-promo-2026/1@reminderd.local", date(2026, 7, 16), date(2026, 8, 1),
+         "Tham dự Chương trình Quảng bá"),
+        ("task/q/open@reminderd.local", date(2026, 7, 1), date(2026, 7, 2), "Bắt đầu: Quý III"),
+        ("task/q@reminderd.local", date(2026, 9, 30), date(2026, 10, 1), "Hạn: Quý III"),
+    ]

@@ -109,7 +109,7 @@ def test_migrate_twice_is_a_no_op(store: DeliveryStore, store_url: str,
                                   open_more: Callable[[], DeliveryStore]) -> None:
     versions = raw(store_url, "SELECT version, name FROM schema_version ORDER BY version")
     assert versions == [(1, "deliveries"), (2, "feed_items"), (3, "inflight"),
-                        (4, "claim_covering")]
+                        (4, "claim_covering"), (5, "agency_actions")]
     store.materialize([planned(K1)], T0)
     store.migrate()
     open_more().migrate()
@@ -137,7 +137,7 @@ def test_concurrent_first_migrations_agree(store_url: str,
         t.join(60)
     assert errors == []
     assert raw(store_url, "SELECT version FROM schema_version ORDER BY version") == [
-        (1,), (2,), (3,), (4,)]
+        (1,), (2,), (3,), (4,), (5,)]
 
 
 def test_a_schema_newer_than_the_code_is_refused(store: DeliveryStore, store_url: str) -> None:
@@ -475,6 +475,53 @@ def test_feed_items_first_writer_wins(store: DeliveryStore,
     assert store.load_feed_items() == {"a": ("h2", 2, T0 + 3 * SECOND)}
 
 
+# -- agencies' actions, notices and operator alerts (issue 14) --------------------------------
+
+
+def test_done_is_recorded_once_seen_by_every_replica_and_undone(
+        store: DeliveryStore, open_more: Callable[[], DeliveryStore]) -> None:
+    first = store.record_done("task/p/t", date(2024, 6, 10), "so-tu-phap", T0, "đã gửi")
+    assert (first.agency, first.done_at, first.note) == ("so-tu-phap", T0, "đã gửi")
+    again = open_more().record_done("task/p/t", date(2024, 6, 10), "so-khac", T0 + SECOND)
+    assert again == first  # the first record stands
+    other = open_more()
+    assert other.completions() == {"task/p/t": first}
+    assert other.completions(["task/p/t", "task/x"]) == {"task/p/t": first}
+    assert other.completions(["task/x"]) == {}
+    assert other.undo_done("task/p/t") and not store.undo_done("task/p/t")
+    assert store.completions() == {}
+
+
+def test_notices_are_taken_by_one_caller_once(store: DeliveryStore,
+                                              open_more: Callable[[], DeliveryStore]) -> None:
+    from reminderd.store.base import Notice
+    a, b = Notice("change|k|1|2|x", "change", "x"), Notice("change|k|1|2|y", "change", "y")
+    assert store.claim_notices([a, b], T0) == {a.key, b.key}
+    assert open_more().claim_notices([a, b], T0) == set()
+    assert store.finish_notices([a.key], T0, message_id="<m@x>") == 1
+    assert store.finish_notices([b.key], T0, error="550 no") == 1
+    assert store.notice_counts() == {("change", "sent"): 1, ("change", "failed"): 1}
+
+
+def test_operator_alert_once_then_after_the_quiet_period(
+        store: DeliveryStore, open_more: Callable[[], DeliveryStore]) -> None:
+    quiet = timedelta(hours=24)
+    assert store.alert_due("undelivered", T0, quiet)
+    assert not open_more().alert_due("undelivered", T0 + timedelta(hours=1), quiet)
+    assert store.alert_due("reload", T0 + timedelta(hours=1), quiet)  # another alert
+    assert not store.alert_due("undelivered", T0 + timedelta(hours=23), quiet)
+    assert open_more().alert_due("undelivered", T0 + timedelta(hours=24), quiet)
+
+
+def test_undelivered_counts_due_rows_not_yet_sent(store: DeliveryStore) -> None:
+    assert store.undelivered(T0) == (0, None)
+    store.materialize([planned(K1, T0 - timedelta(hours=5)), planned(K2, T0 + SECOND)], T0)
+    assert store.undelivered(T0) == (1, T0 - timedelta(hours=5))
+    claim = claim_one(store, K1)
+    store.mark_sent(claim, [K1], T0, "<m@x>", "a@x")
+    assert store.undelivered(T0) == (0, None)
+
+
 def test_atomic_groups_writes_and_rolls_back_together(store: DeliveryStore) -> None:
     store.materialize([planned(K1), planned(K2)], T0)
     claim = store.claim_due(T0, "a", LEASE)
@@ -671,7 +718,8 @@ def test_postgres_schema_parameter(postgres_schema_url: str) -> None:
         store.close()
     tables = raw(postgres_schema_url, "SELECT table_name FROM information_schema.tables"
                  f" WHERE table_schema = '{schema}' ORDER BY table_name")
-    assert tables == [("deliveries",), ("feed_items",), ("schema_version",)]
+    assert tables == [("completions",), ("deliveries",), ("feed_items",), ("notices",),
+                      ("operator_alerts",), ("schema_version",)]
     with pytest.raises(StoreConfigError, match="schema"):
         open_store("postgresql://h/db?schema=Bad-Name")
     assert parse_url("postgresql://u@h/db?options=-csearch_path%3Dmine")[1] == "mine"

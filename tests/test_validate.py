@@ -34,6 +34,16 @@ def _no_address(d: Daemon) -> str:
     return "'mail.from': 'Sở Ngoại vụ': write one address with a valid domain"
 
 
+def _reply_to_and_operator(d: Daemon) -> str:
+    """issue 14's addresses go through the one address parser (core/headers), located."""
+    text = d.config.read_text(encoding="utf-8")
+    d.config.write_text(text.replace(
+        'from: "Sở Ngoại vụ <lich@songoaivu.example>"\n',
+        'from: "Sở Ngoại vụ <lich@songoaivu.example>"\n  reply_to: "Văn phòng Sở"\n'
+        '  operator: "ops@x.example, boss@x.example"\n'), encoding="utf-8")
+    return "'mail.reply_to': 'Văn phòng Sở': write one address with a valid domain"
+
+
 def _unset_credential(d: Daemon) -> str:
     text = d.config.read_text(encoding="utf-8")
     d.config.write_text(text.replace(
@@ -45,12 +55,13 @@ def _unset_credential(d: Daemon) -> str:
 def _broken_status_page(d: Daemon) -> str:
     page = d.root / "templates" / "status" / "index.html"
     page.write_text(page.read_text(encoding="utf-8").replace(
-        "status.last_pass.duration", "status.last_pass.duraton"), encoding="utf-8")
+        "status.last_pass.duration_text", "status.last_pass.duraton"), encoding="utf-8")
     return "has no attribute 'duraton'"
 
 
 CASES: dict[str, Callable[[Daemon], str]] = {
     "mail.from without an address": _no_address,
+    "mail.reply_to, mail.operator not one address": _reply_to_and_operator,
     "credential variable not set": _unset_credential,
     "broken status page template": _broken_status_page,
 }

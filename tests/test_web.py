@@ -456,7 +456,8 @@ def test_status_page_shows_config_error_escaped(server: Server) -> None:
                                   problems=(line,))
     html = server.get("/").body.decode()
     assert "Lỗi cấu hình" in html
-    assert "/srv/plans.yaml:12:5: unknown agency &#39;&lt;b&gt;sở-x&lt;/b&gt;&#39;" in html
+    assert ("Lỗi ở tệp /srv/plans.yaml, dòng 12, cột 5:</span> unknown agency "
+            "&#39;&lt;b&gt;sở-x&lt;/b&gt;&#39;") in html
     assert "<b>sở-x</b>" not in html
     assert html.index("Lỗi cấu hình") < html.index("Tổng quan")  # at the top
 

@@ -51,16 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, help="the plan's year, for phrases without one")
     p.add_argument("--json", action="store_true", help="one JSON object per phrase")
     p = command("agenda", cmd_agenda, "what is due, when, for whom")
-    p.add_argument("--from", dest="from_date", help="first day (dd/mm/yyyy; default today)")
+    p.add_argument("--from", dest="from_date",
+                   help="first day (dd/mm/yyyy or yyyy-mm-dd; default today)")
     p.add_argument("--days", type=int, default=60, help="number of days (default 60)")
     p.add_argument("--agency", help="only this agency's items (id or alias)")
     p.add_argument("--json", action="store_true", help="a JSON list")
     p = command("ics", cmd_ics, "write the iCalendar feed (the bytes the daemon serves)")
     p.add_argument("--agency", help="only this agency's feed (id or alias)")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
-    p.add_argument("--now", help="build as of this instant (ISO 8601), for rehearsals")
+    p.add_argument("--now", help="build as of this instant (dd/mm/yyyy HH:MM or ISO 8601), "
+                   "for rehearsals")
     p = command("send-due", cmd_send_due, "one pass: send every reminder due now, once")
-    p.add_argument("--now", help="the pass's instant (ISO 8601, e.g. 2022-08-05T08:00+07:00)")
+    p.add_argument("--now", help="the pass's instant (dd/mm/yyyy HH:MM, e.g. 05/08/2022 08:00, "
+                   "or ISO 8601)")
     p.add_argument("--dry-run", action="store_true", help="print who would get what; send "
                    "nothing and change nothing")
     p = command("outbox", cmd_outbox, "list deliveries: when, to whom, what, status, error")
@@ -71,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     command("hash-password", cmd_hash_password, "print the scrypt hash of the admin password "
             "(read from the terminal or stdin) for http.admin_password_hash_env", config=False)
     p = command("run", cmd_run, "the daemon: schedules passes, serves feeds, reloads on edits")
-    p.add_argument("--clock-start", help="start the daemon's clock at this instant (ISO 8601), "
-                   "advancing in real time: for rehearsals and tests")
+    p.add_argument("--clock-start", help="start the daemon's clock at this instant (dd/mm/yyyy "
+                   "HH:MM or ISO 8601), advancing in real time: for rehearsals and tests")
     p = command("import", cmd_import, "draft a plan from a plan document (.docx .pdf .txt "
                 ".doc .odt)")
     p.add_argument("file", help="the document")

@@ -8,18 +8,20 @@ import json
 import os
 import socket
 import sys
-from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from reminderd.cli.common import (
     UsageError,
     agency_arg,
     load,
     open_workspace_store,
+    parse_instant,
     parse_now,
 )
-from reminderd.config import redact
+from reminderd.config import ConfigError, load_settings, redact
 from reminderd.feeds.build import Feeds
+from reminderd.notices import send_weekly
 from reminderd.sendpass import describe_dry_run, run_pass
 from reminderd.store.base import Status
 
@@ -32,7 +34,7 @@ def cmd_ics(args: argparse.Namespace) -> int:
     try:
         feeds = Feeds(ws)
         now = parse_now(args.now, ws)
-        occurrences = feeds.occurrences(now)
+        occurrences = feeds.occurrences(now, store)
         revisions = feeds.revisions(occurrences, now, store)
     finally:
         store.close()
@@ -60,6 +62,7 @@ def cmd_send_due(args: argparse.Namespace) -> int:
     try:
         owner = f"{socket.gethostname()}:{os.getpid()}"
         report = asyncio.run(run_pass(ws, store, mailer, now, owner=owner, dry_run=args.dry_run))
+        weekly = 0 if args.dry_run else asyncio.run(send_weekly(ws, store, mailer, now))
     finally:
         store.close()
     if args.dry_run:
@@ -70,6 +73,8 @@ def cmd_send_due(args: argparse.Namespace) -> int:
             print(line)
         return 0
     print(report.summary())
+    if weekly:
+        print(f"  weekly: {weekly} message(s) \"Lịch công tác tuần\"")
     for reason, count in sorted(report.skipped.items()):
         print(f"  skipped {count}: {reason}")
     return 0
@@ -122,12 +127,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     clock_start = None
     if args.clock_start:
         try:
-            clock_start = datetime.fromisoformat(args.clock_start)
-        except ValueError:
-            raise UsageError(f"--clock-start {args.clock_start!r}: write ISO 8601, e.g. "
-                             "2026-06-10T07:59:50+07:00") from None
-        if clock_start.tzinfo is None:
-            raise UsageError("--clock-start needs a UTC offset, e.g. +07:00")
+            zone = load_settings(Path(args.config)).zone
+        except ConfigError:
+            zone = ZoneInfo("Asia/Ho_Chi_Minh")  # the daemon reports the config's problems
+        clock_start = parse_instant(args.clock_start, zone, "--clock-start")
     setup_logging()
     return asyncio.run(run_daemon(Path(args.config), clock_start))
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from reminderd.cli.common import (
     UsageError,
     agency_arg,
     load,
+    open_workspace_store,
     system_now,
     today_arg,
 )
@@ -28,7 +30,9 @@ from reminderd.feeds.build import Feeds, size_warnings
 from reminderd.holidays_vn import build_calendar
 from reminderd.intake.review import summary as review_summary
 from reminderd.mail.golive import going_live
-from reminderd.workspace import Workspace
+from reminderd.store.base import Completion, StoreError
+from reminderd.wording import KIND_LABELS, WEEKDAYS, occurrence_window, reading
+from reminderd.workspace import Workspace, with_done
 
 # --- check -----------------------------------------------------------------------------
 
@@ -134,26 +138,48 @@ def _calendar_for(timing: Timing) -> WorkCalendar | None:
     return build_calendar(range(rel.start.year, rel.start.year + years + 2))
 
 
+_WHEN_EXTRA = (("nominal", "ngày ghi"), ("workdays", "số ngày làm việc"),
+               ("rrule", "quy tắc"), ("since", "từ năm"), ("relative", "thời hạn tính từ mốc"))
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
 def _when_line(info: dict[str, Any]) -> str:
-    parts = [f"{info['text']!r}: {info['kind']}"]
-    if info.get("start") or info.get("end"):
-        parts.append(f"{info.get('start') or '…'} → {info.get('end') or '…'}")
-    for key in ("time", "daypart", "nominal", "rrule", "since", "workdays", "relative", "reason",
-                "ignored"):
-        if info.get(key):
-            parts.append(f"{key}={info[key]}")
-    if info.get("next"):
-        parts.append("next: " + ", ".join(info["next"]))
-    return "  ".join(parts)
+    """One phrase as read, in Vietnamese (wording.reading), dates dd/mm/yyyy; ``--json``
+    keeps ISO."""
+    parts = [f"{info['text']!r}: {reading(info)}"]
+    parts += [f"{label}: {info[key]}" for key, label in _WHEN_EXTRA if info.get(key)]
+    return _ISO_DAY.sub(r"\3/\2/\1", "  ".join(parts))
 
 
 # --- agenda ----------------------------------------------------------------------------
 
-def agenda_items(ws: Workspace, start: date, days: int, agency: str | None) -> list[Occurrence]:
-    items = ws.occurrences(start, start + timedelta(days=days - 1))
+def agenda_items(ws: Workspace, start: date, days: int, agency: str | None,
+                 done: Mapping[str, Completion] | None = None) -> list[Occurrence]:
+    """Every item dated in the range or open during it (a window), tasks closed from the
+    mail marked done."""
+    items = ws.occurrences(start, start + timedelta(days=days - 1), open_during=True)
+    items = with_done(items, done or {}, ws.settings.zone)
     if agency is not None:
         items = [o for o in items if agency in o.lead or agency in o.support]
     return items
+
+
+def _completions(ws: Workspace) -> dict[str, Completion]:
+    """The tasks closed from the mail; a warning (and none) when the store cannot answer."""
+    try:
+        store = open_workspace_store(ws, lock=False)
+    except UsageError as exc:
+        print(f"cảnh báo: {exc}; chưa tính các nhiệm vụ báo hoàn thành qua thư",
+              file=sys.stderr)
+        return {}
+    try:
+        return store.completions()
+    except StoreError as exc:
+        print(f"cảnh báo: không đọc được cơ sở dữ liệu ({exc}); chưa tính các nhiệm vụ báo "
+              "hoàn thành qua thư", file=sys.stderr)
+        return {}
+    finally:
+        store.close()
 
 
 def occurrence_json(occ: Occurrence) -> dict[str, Any]:
@@ -176,6 +202,7 @@ def occurrence_json(occ: Occurrence) -> dict[str, Any]:
         "ordinal": occ.ordinal,
         "round": occ.round,
         "done": iso(occ.done),
+        "done_by": occ.done_by or None,  # the agency that closed it from its mail
         "time": occ.time or None,
         "origin": occ.origin,
     }
@@ -187,7 +214,7 @@ def cmd_agenda(args: argparse.Namespace) -> int:
         raise UsageError("--days must be at least 1")
     agency = agency_arg(ws, args.agency)
     start = today_arg(ws, args)
-    items = agenda_items(ws, start, args.days, agency)
+    items = agenda_items(ws, start, args.days, agency, _completions(ws))
     if args.json:
         print(json.dumps([occurrence_json(o) for o in items], ensure_ascii=False, indent=1))
         return 0
@@ -196,9 +223,16 @@ def cmd_agenda(args: argparse.Namespace) -> int:
     print(f"Lịch từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}: {len(items)} mục")
     for occ in items:
         lead = ", ".join(names.get(a, a) for a in occ.lead) or "-"
-        span = f" ({occ.start:%d/%m}–{occ.end:%d/%m})" if occ.start and occ.end else ""
-        done = " [đã xong]" if occ.done else ""
-        print(f"{occ.date:%d/%m/%Y} {occ.date:%a}  {occ.kind:<11} {occ.title}{span}{done}")
-        print(f"{'':16}chủ trì: {lead}" + (f"; phối hợp: {len(occ.support)} đơn vị"
+        window = occurrence_window(occ)
+        span = f" ({window})" if window else (
+            f" ({occ.start:%d/%m}–{occ.end:%d/%m})" if occ.start and occ.end else "")
+        done = ""
+        if occ.done:
+            who = f", {names.get(occ.done_by, occ.done_by)} báo qua thư" if occ.done_by else ""
+            done = f" [đã hoàn thành {occ.done:%d/%m/%Y}{who}]"
+        weekday = WEEKDAYS[occ.date.weekday()]
+        kind = KIND_LABELS.get(occ.kind, str(occ.kind))
+        print(f"{occ.date:%d/%m/%Y} {weekday:<8} {kind:<23} {occ.title}{span}{done}")
+        print(f"{'':20}chủ trì: {lead}" + (f"; phối hợp: {len(occ.support)} đơn vị"
                                           if occ.support else ""))
     return 0

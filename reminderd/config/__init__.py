@@ -9,14 +9,17 @@ sections (:mod:`.settings`) and reports every problem at once as ``FILE:LINE:COL
 from reminderd.config.load import DEFAULT_CONFIG, ConfigError, load_settings
 from reminderd.config.schema import SCHEMA, NotEchoed, Setting, hidden, parse_rotation, redact
 from reminderd.config.settings import (
+    ContactSettings,
     DeliverySettings,
     FeedsSettings,
     HttpSettings,
     MailSettings,
+    OperatorSettings,
     Origin,
     RemindersSettings,
     Settings,
     SmtpSettings,
+    WeeklySettings,
     WorkdaysSettings,
 )
 from reminderd.config.show import example_config, show_config
@@ -25,16 +28,19 @@ __all__ = [
     "DEFAULT_CONFIG",
     "SCHEMA",
     "ConfigError",
+    "ContactSettings",
     "DeliverySettings",
     "FeedsSettings",
     "HttpSettings",
     "MailSettings",
     "NotEchoed",
+    "OperatorSettings",
     "Origin",
     "RemindersSettings",
     "Setting",
     "Settings",
     "SmtpSettings",
+    "WeeklySettings",
     "WorkdaysSettings",
     "example_config",
     "hidden",

@@ -19,14 +19,17 @@ import yaml
 
 from reminderd.config.schema import SCHEMA, NotEchoed, Schema, Setting, hidden
 from reminderd.config.settings import (
+    ContactSettings,
     DeliverySettings,
     FeedsSettings,
     HttpSettings,
     MailSettings,
+    OperatorSettings,
     Origin,
     RemindersSettings,
     Settings,
     SmtpSettings,
+    WeeklySettings,
     WorkdaysSettings,
 )
 from reminderd.core.errors import Problem, ProblemsError
@@ -251,7 +254,9 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
         store=values["store"],
         var_dir=resolve(values["var_dir"]) or base,
         mail=MailSettings(sender=values["mail"]["from"],
-                          maildir=resolve(values["mail"]["maildir"]) or base, smtp=smtp),
+                          maildir=resolve(values["mail"]["maildir"]) or base,
+                          reply_to=values["mail"]["reply_to"],
+                          operator=values["mail"]["operator"], smtp=smtp),
         http=_typed(HttpSettings, _sub(SCHEMA, "http"), {
             **http, "public_url": http["public_url"].rstrip("/"),
             "export_dir": resolve(http["export_dir"])}),
@@ -259,6 +264,9 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
         reminders=_typed(RemindersSettings, _sub(SCHEMA, "reminders"), values["reminders"]),
         delivery=_typed(DeliverySettings, _sub(SCHEMA, "delivery"), values["delivery"]),
         workdays=_typed(WorkdaysSettings, _sub(SCHEMA, "workdays"), values["workdays"]),
+        contact=_typed(ContactSettings, _sub(SCHEMA, "contact"), values["contact"]),
+        weekly=_typed(WeeklySettings, _sub(SCHEMA, "weekly"), values["weekly"]),
+        operator=_typed(OperatorSettings, _sub(SCHEMA, "operator"), values["operator"]),
         origins=reader.origins,
     )
     problems = _cross_field(settings)

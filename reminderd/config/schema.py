@@ -52,6 +52,16 @@ def _mailbox(raw: str) -> str:
     return raw
 
 
+def _contact_email(raw: str) -> str:
+    """contact.email: empty, or one bare address by the one envelope-address parser."""
+    if not raw:
+        return raw
+    _mailbox(raw)
+    if envelope_address(raw) != raw.strip():
+        raise ValueError("write the address only, e.g. vanphong@songoaivu.gov.vn")
+    return raw.strip()
+
+
 def _int(low: int, high: int) -> Callable[[str], int]:
     def read(raw: str) -> int:
         if not re.fullmatch(r"\d+", raw) or not low <= int(raw) <= high:
@@ -211,6 +221,13 @@ SCHEMA: Schema = {
         "from": Setting("Sở Ngoại vụ <lich@songoaivu.example>", "sender of reminder mail: "
                         "one address, optionally with a name", _mailbox, field="sender"),
         "maildir": Setting("../var/outbox", "Maildir used when smtp is absent", path=True),
+        # --- answering and the operator (issue 14) ---
+        "reply_to": Setting(None, "replies to reminder mail go here (Reply-To): one address, "
+                            "optionally with a name; with it the \"do not reply\" footer goes",
+                            _mailbox, optional=True),
+        "operator": Setting(None, "the operator's address: told when reminders stay "
+                            "undelivered or reloads keep failing (see operator:)", _mailbox,
+                            optional=True),
         "smtp": {
             "host": Setting(None, "SMTP server; leave smtp out to write to the Maildir",
                             optional=True),
@@ -251,7 +268,10 @@ SCHEMA: Schema = {
         "uid_domain": Setting("reminderd.songoaivu.example", "domain part of event UIDs"),
         "horizon_days_back": Setting(365, "days of the past the feed keeps", _int(0, 3660)),
         "horizon_days_ahead": Setting(730, "days ahead the feed shows", _int(1, 3660)),
-        "show_spans": Setting(False, "also show each window as a span", _bool),
+        "show_spans": Setting(False, "also show each long window as a span", _bool),
+        # --- windows as windows (issue 14) ---
+        "span_days": Setting(31, "a window up to this many days is one multi-day event; a "
+                             "longer one is two: its opening and its deadline", _int(1, 3660)),
         "include_contacts": Setting(False, "put agencies' e-mail addresses in the whole feed",
                                     _bool),
         "refresh_hours": Setting(12, "REFRESH-INTERVAL / X-PUBLISHED-TTL in hours", _int(1, 168)),
@@ -294,6 +314,25 @@ SCHEMA: Schema = {
             60.0, "how often the daemon looks for reminders waiting for a retry or for a dead "
             "replica's lease (rehearsals with short leases lower it)", _seconds,
             env="REMINDERD_RETRY_TICK_SECONDS", file=False),
+    },
+    # --- issue 14: the office's person to answer, the weekly mail, operator alerts ---
+    "contact": {
+        "name": Setting("", "the person agencies may ask (shown at the end of every mail)",
+                        _header_text),
+        "phone": Setting("", "that person's phone", _header_text),
+        "email": Setting("", "that person's e-mail address", _contact_email),
+    },
+    "weekly": {
+        "agencies": Setting([], "agencies that get \"Lịch công tác tuần\" on Monday morning: "
+                            "agency ids, or [all]", is_list=True),
+    },
+    "operator": {
+        "undelivered_hours": Setting(4, "tell mail.operator when due reminders stay "
+                                     "undelivered this long", _int(1, 720)),
+        "reload_failing_hours": Setting(4, "tell mail.operator when plans/config edits keep "
+                                        "failing to load this long", _int(1, 720)),
+        "quiet_hours": Setting(24, "after an alert, the same alert again only after this "
+                               "long (like Postfix's delay_warning)", _int(1, 720)),
     },
     "workdays": {
         "extra_off": Setting([], "extra days off by official decision (dd/mm/yyyy)", _day,

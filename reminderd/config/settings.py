@@ -54,6 +54,8 @@ class SmtpSettings:
 class MailSettings:
     sender: str  # the key `from`: a display name and an address
     maildir: Path
+    reply_to: str | None  # issue 14: Reply-To of reminder mail; no "do not reply" footer
+    operator: str | None  # issue 14: told of undelivered reminders and failing reloads
     smtp: SmtpSettings | None
 
 
@@ -79,6 +81,7 @@ class FeedsSettings:
     horizon_days_back: int
     horizon_days_ahead: int
     show_spans: bool
+    span_days: int  # issue 14: a window up to this long is one multi-day event
     include_contacts: bool
     refresh_hours: int
     token_rotation: tuple[str, ...]
@@ -109,6 +112,34 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True)
+class ContactSettings:
+    """The office's person to answer (issue 14); empty texts when not configured."""
+
+    name: str
+    phone: str
+    email: str
+
+    def __bool__(self) -> bool:
+        return bool(self.name or self.phone or self.email)
+
+
+@dataclass(frozen=True)
+class WeeklySettings:
+    """"Lịch công tác tuần" on Monday morning (issue 14)."""
+
+    agencies: tuple[str, ...]  # agency ids, or ("all",)
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    """When mail.operator hears of trouble (issue 14), like Postfix's delay_warning."""
+
+    undelivered_hours: int
+    reload_failing_hours: int
+    quiet_hours: int
+
+
+@dataclass(frozen=True)
 class WorkdaysSettings:
     extra_off: tuple[date, ...]
     extra_working: tuple[date, ...]
@@ -130,6 +161,9 @@ class Settings:
     reminders: RemindersSettings
     delivery: DeliverySettings
     workdays: WorkdaysSettings
+    contact: ContactSettings
+    weekly: WeeklySettings
+    operator: OperatorSettings
     # dotted key ("mail.smtp.host") -> where its value came from
     origins: Mapping[str, Origin] = field(default_factory=dict, repr=False, compare=False)
 

@@ -21,6 +21,15 @@ class OccasionKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class Contact:
+    """A person to answer about a plan or a task (shown in the mail)."""
+
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
 class Agency:
     id: str
     name: str
@@ -88,6 +97,7 @@ class Task:
     remind: tuple[int, ...] | None = None
     notes: str = ""
     origin: str = ""
+    contact: Contact | None = None  # else the plan's
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,7 @@ class Plan:
     tasks: tuple[Task, ...] = ()
     notes: str = ""
     origin: str = ""
+    contact: Contact | None = None
 
 
 @dataclass(frozen=True)

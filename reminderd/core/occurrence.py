@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from reminderd.core.model import Contact
+
 
 class OccurrenceKind(StrEnum):
     DEADLINE = "deadline"  # a task due by a day
@@ -52,3 +54,5 @@ class Occurrence:
     coordinator: str | None = None  # the plan's follow-up office, for escalation
     notes: str = ""
     origin: str = ""  # plans.yaml:LINE:COL
+    contact: Contact | None = None  # whom to ask (the task's, else the plan's)
+    done_by: str = ""  # the agency that closed it from its mail ("" for plans.yaml done:)

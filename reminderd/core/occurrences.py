@@ -45,11 +45,18 @@ def expand(
     calendar: WorkCalendar,
     *,
     limit: int = MAX_OCCURRENCES,
+    open_during: bool = False,
 ) -> list[Occurrence]:
-    """All occurrences dated within ``start``..``end`` inclusive, sorted by (date, key)."""
+    """All occurrences dated within ``start``..``end`` inclusive, sorted by (date, key).
+
+    ``open_during``: also the windows open during the range (begun by its end, due after
+    it), as ``agenda`` lists them: a "Tháng 12/2024" task is open on 01/12/2024.
+    """
     found: list[Occurrence] = []
     for item in _all(plans, start, end, calendar):
-        if start <= item.date <= end:
+        first = item.start if open_during and item.kind is OccurrenceKind.WINDOW else None
+        if start <= item.date <= end or (
+                first is not None and first <= end and item.date >= start):
             found.append(item)
             if len(found) > limit:
                 raise ExpansionLimitError(
@@ -128,6 +135,7 @@ def _task(
         coordinator=plan.coordinator,
         notes=task.notes,
         origin=task.origin,
+        contact=task.contact or plan.contact,
     )
     if timing.kind is Kind.RECURRING and timing.recurrence is not None:
         yield from _reports(plan, task, base, timing.recurrence, start, end)

@@ -16,7 +16,7 @@ from reminderd.core.occurrence import Occurrence
 from reminderd.feeds.events import FeedOptions, Revision, revise
 from reminderd.feeds.ics import FeedBuilder, size_warning
 from reminderd.store.base import DeliveryStore
-from reminderd.workspace import Workspace
+from reminderd.workspace import Workspace, with_done
 
 
 def feed_options(settings: Settings) -> FeedOptions:
@@ -27,6 +27,7 @@ def feed_options(settings: Settings) -> FeedOptions:
         uid_domain=feeds.uid_domain,
         refresh=timedelta(hours=feeds.refresh_hours),
         show_spans=feeds.show_spans,
+        span_days=feeds.span_days,
         include_contacts=feeds.include_contacts,
         timezone=settings.timezone,
     )
@@ -68,9 +69,15 @@ class Feeds:
         else:
             self.builder = FeedBuilder(options, agencies)
 
-    def occurrences(self, now: datetime) -> list[Occurrence]:
+    def occurrences(self, now: datetime, store: DeliveryStore | None = None
+                    ) -> list[Occurrence]:
+        """The items in the horizon; with a store, those closed from the mail marked done
+        (the feed then says "[Đã hoàn thành]")."""
         start, end = self.ws.feed_range(self.ws.local_today(now))
-        return self.ws.occurrences(start, end)
+        items = self.ws.occurrences(start, end)
+        if store is None:
+            return items
+        return with_done(items, store.completions(), self.ws.settings.zone)
 
     def revisions(self, occurrences: list[Occurrence], now: datetime,
                   store: DeliveryStore | None) -> dict[str, Revision]:
@@ -88,7 +95,7 @@ class Feeds:
     def _builder_for(self, now: datetime, store: DeliveryStore | None
                      ) -> Callable[[str | None], bytes]:
         """A function building one feed (None = the whole calendar) as of ``now``."""
-        occurrences = self.occurrences(now)
+        occurrences = self.occurrences(now, store)
         revisions = self.revisions(occurrences, now, store)
         today = self.ws.local_today(now)
         start, end = self.ws.feed_range(today)

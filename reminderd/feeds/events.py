@@ -50,6 +50,8 @@ _DATED = frozenset({K.OCCASION, K.ANNIVERSARY})  # fixed days: no non-working-da
 # the roles a per-agency feed names in each SUMMARY (the wording's one table)
 ROLES: dict[str, str] = {str(role): ROLE_LABELS[role] for role in (Role.LEAD, Role.SUPPORT)}
 _SPAN_PREFIX = "Thời gian thực hiện: "
+_OPEN_PREFIX = "Bắt đầu: "
+DONE_MARK = "[Đã hoàn thành] "  # before the summary of a task that is done
 
 _CTL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not allowed in TEXT (RFC 5545 3.3.11)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -64,7 +66,8 @@ class FeedOptions:
     name: str  # X-WR-CALNAME / NAME
     uid_domain: str  # UID = f"{occurrence.key}@{uid_domain}"
     refresh: timedelta  # REFRESH-INTERVAL and X-PUBLISHED-TTL
-    show_spans: bool  # windows: also a VEVENT for start..end (UID key + "/span")
+    show_spans: bool  # long windows: also a VEVENT for start..end (UID key + "/span")
+    span_days: int  # a window up to this long is one multi-day event; longer: two
     include_contacts: bool  # e-mail addresses only when True
     timezone: str  # X-WR-TIMEZONE; all-day events carry no TZID
     prodid: str = "-//reminderd//reminderd 0.1//VI"  # not a setting
@@ -187,22 +190,38 @@ class EventWriter:
         self.agencies = agencies
         self._names: dict[tuple[str, ...], str] = {}
 
-    def spans(self, occ: Occurrence) -> bool:
-        return (self.options.show_spans and occ.kind is K.WINDOW
-                and occ.start is not None and occ.end is not None)
+    def layout(self, occ: Occurrence) -> list[tuple[str, str, date, date, K]]:
+        """The events of one occurrence: (UID suffix, summary prefix, first day, last day,
+        category). A window of up to ``span_days`` is one multi-day event; a longer one is
+        its opening and its deadline (plus the span itself with ``show_spans``)."""
+        start, end = occ.start, occ.end
+        if occ.kind is not K.WINDOW or start is None or end is None or start >= end:
+            return [("", "", occ.date, occ.date, occ.kind)]
+        if (end - start).days + 1 <= self.options.span_days:
+            return [("", "", start, end, K.WINDOW)]
+        out = [("/open", _OPEN_PREFIX, start, start, K.WINDOW),
+               ("", "", occ.date, occ.date, K.WINDOW)]
+        if self.options.show_spans:
+            out.append(("/span", _SPAN_PREFIX, start, end, K.WINDOW))
+        return out
 
     def texts(self, occ: Occurrence, late: bool, off: bool) -> list[str]:
-        """UID, SUMMARY, DESCRIPTION (+ span UID and SUMMARY), unescaped."""
+        """UID, SUMMARY, DESCRIPTION, then UID and SUMMARY of each further event, unescaped."""
         kind, title, domain = occ.kind, self.clean(occ.title), self.clean(self.options.uid_domain)
         prefix = _PREFIX.get(kind, "")
         if prefix:
             word, folded = prefix[:-2].casefold(), title.casefold()
             if folded.startswith(word + ":") or (kind in (K.REVIEW, K.EXPIRY) and word in folded):
                 prefix = ""  # "… - hết hiệu lực" needs no "Hết hiệu lực: "
+        done = DONE_MARK if occ.done is not None and kind in _TASKS else ""
         key = self.clean(occ.key)
-        out = [f"{key}@{domain}", prefix + title, self._describe(occ, title, late, off)]
-        if self.spans(occ):
-            out += (f"{key}/span@{domain}", _SPAN_PREFIX + title)
+        events = self.layout(occ)
+        out: list[str] = []
+        for i, (suffix, own, first, last, _kind) in enumerate(events):
+            head = own if own else ("" if first != last else prefix)
+            out += (f"{key}{suffix}@{domain}", done + head + title)
+            if i == 0:
+                out.append(self._describe(occ, title, late, off))
         return out
 
     def _describe(self, occ: Occurrence, title: str, late: bool, off: bool) -> str:
@@ -227,9 +246,9 @@ class EventWriter:
         if occ.workdays:
             lines.append(f"Thời hạn: {occ.workdays} ngày làm việc")
         if occ.lead:
-            lines.append(f"Chủ trì: {self._agency_names(occ.lead)}")
+            lines.append(f"{ROLE_LABELS[Role.LEAD]}: {self._agency_names(occ.lead)}")
         if occ.support:
-            lines.append(f"Phối hợp: {self._agency_names(occ.support)}")
+            lines.append(f"{ROLE_LABELS[Role.SUPPORT]}: {self._agency_names(occ.support)}")
         if occ.round and occ.ordinal:
             lines.append(f"Năm chẵn, năm tròn: {occ.ordinal} năm")
         if off:
@@ -255,9 +274,11 @@ class EventWriter:
         parts: list[bytes] = []
         summaries: list[tuple[int, int, bytes]] = []
         size = 0
-        events = [(esc[0], esc[1], occ.date, occ.date, occ.kind)]
-        if len(esc) == 5 and occ.start is not None and occ.end is not None:
-            events.append((esc[3], esc[4], occ.start, occ.end, K.WINDOW))
+        shape = self.layout(occ)
+        uids = [esc[0], *esc[3::2]]
+        names = [esc[1], *esc[4::2]]
+        events = [(uid, name, first, last, kind)
+                  for uid, name, (_, _, first, last, kind) in zip(uids, names, shape, strict=True)]
         for uid, summary, first, last, kind in events:
             head = b"".join((
                 _BEGIN, fold(b"UID:" + uid), b"\r\n", stamp,

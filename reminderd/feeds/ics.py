@@ -290,14 +290,16 @@ class FeedBuilder:
         for first in range(0, len(todo), _BATCH):
             batch = todo[first:first + _BATCH]
             texts: list[str] = []
+            sizes: list[int] = []
             for key, occ in batch:
-                texts.extend(self._events.texts(occ, key[3], key[4]))
+                mine = self._events.texts(occ, key[3], key[4])
+                texts.extend(mine)
+                sizes.append(len(mine))
             escaped = _esc("\x00".join(texts)).split(b"\x00")  # clean() removed every NUL
             if len(escaped) != len(texts):  # pragma: no cover - a NUL got past clean()
                 raise AssertionError("text batch split mismatch")
             at = 0
-            for key, occ in batch:
-                n = 5 if self._events.spans(occ) else 3
+            for (key, occ), n in zip(batch, sizes, strict=True):
                 entry = self._events.serialize(occ, key, revisions.get(occ.key), escaped[at:at + n])
                 entries[key] = entry
                 at += n

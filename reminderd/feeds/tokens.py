@@ -124,6 +124,12 @@ class FeedTokens:
         }
         # "*" never occurs in an agency id, so this token cannot equal an agency's
         self._all = self._token(secret, "*" + ALL, (versions or {}).get(ALL, 1))
+        self._secret = secret
+
+    def derive(self, label: bytes) -> bytes:
+        """A key for another use of the secret (the done links), independent of the feed
+        tokens: HMAC-SHA256 of ``label`` under the secret."""
+        return hmac.new(self._secret, label, hashlib.sha256).digest()
 
     @staticmethod
     def _token(secret: bytes, agency: str, version: int) -> str:

@@ -23,6 +23,7 @@ from reminderd.core.headers import envelope_address, unsafe_header
 
 __all__ = [
     "ATTACHMENT_NAME",
+    "MAIL_KINDS",
     "RenderedMail",
     "build_message",
     "encoded_words",
@@ -115,9 +116,12 @@ def _base64(data: bytes) -> str:
     return base64.encodebytes(data).decode("ascii").replace("\n", _CRLF)
 
 
+MAIL_KINDS = ("reminder", "overdue", "escalation", "change", "weekly", "operator")
+
+
 def build_message(
     mail: RenderedMail, *, sender: str, to: Sequence[str], message_id: str,
-    ics: bytes | None, date: datetime,
+    ics: bytes | None, date: datetime, kind: str = "reminder", reply_to: str = "",
 ) -> bytes:
     """RFC 5322 bytes with CRLF line ends, 7-bit clean (base64 bodies, RFC 2047 subject).
 
@@ -126,8 +130,13 @@ def build_message(
     the ``multipart/alternative`` alone. Boundaries derive from the Message-ID: the same
     inputs give the same bytes. Raises ValueError on an unsafe header value (CR, LF, other
     line breaks or ``=?``), an unusable address, a malformed Message-ID or a naive ``date``.
+
+    ``kind`` goes into ``X-Reminderd-Kind`` (one of :data:`MAIL_KINDS`) so that mail rules
+    can sort the messages; ``reply_to`` (mail.reply_to) into ``Reply-To``.
     """
     subject = _safe("Subject", mail.subject)
+    if kind not in MAIL_KINDS:
+        raise ValueError(f"X-Reminderd-Kind: {kind!r} is not one of {', '.join(MAIL_KINDS)}")
     if not to:
         raise ValueError("no recipients")
     if date.tzinfo is None or date.utcoffset() is None:
@@ -143,7 +152,9 @@ def build_message(
         f"Date: {format_datetime(date)}",
         f"From: {_mailbox(sender, 'From')}",
         "To: " + ("," + _CRLF + " ").join(_mailbox(t, "To") for t in to),
+        *([f"Reply-To: {_mailbox(reply_to, 'Reply-To')}"] if reply_to else []),
         f"Subject: {encoded_subject}",
+        f"X-Reminderd-Kind: {kind}",
         "MIME-Version: 1.0",
         f'Content-Type: {top};{_CRLF} boundary="{mixed if ics is not None else alt}"',
         "Content-Language: vi",

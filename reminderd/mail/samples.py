@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from reminderd.core.model import Agency
+from reminderd.core.model import Agency, Contact
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
 from reminderd.core.reminders import Reminder, ReminderKind, Role
 from reminderd.core.workdays import WorkCalendar
@@ -48,7 +48,8 @@ def sample_reminders() -> list[Reminder]:
         _TASK, key="task/kh-34-2026/don-doan-lao", kind=OccurrenceKind.WINDOW,
         date=date(2026, 7, 31), start=date(2026, 7, 16), end=date(2026, 7, 31), workdays=5,
         title="Đón tiếp đoàn đại biểu tỉnh Champasak (Lào)", lead=("so-vhttdl",),
-        support=("snv",), text="05 ngày làm việc trong nửa cuối tháng 7/2026")
+        support=("snv",), text="05 ngày làm việc trong nửa cuối tháng 7/2026",
+        contact=Contact("Chị Hồ Thị Hồng Nhung", "024.3799.5226", "dp.nvvh@bng.example"))
     occasion = Occurrence(
         key="occasion/quoc-khanh-nga@2026", kind=OccurrenceKind.OCCASION,
         date=date(2026, 6, 12), title="Ngày Quốc khánh Liên bang Nga", lead=("snv",),
@@ -86,6 +87,13 @@ def sample_reminders() -> list[Reminder]:
 def sample_digests() -> list[Digest]:
     reminders = sample_reminders()
     working = WorkCalendar()  # weekends only
+    office = Contact("Phòng Hợp tác quốc tế", "0262 3 123 456", "htqt@songoaivu.example")
+
+    def done_url(r: Reminder) -> str:
+        return f"https://lich.songoaivu.example/done/{r.occurrence.key.replace('/', '-')}"
+
+    answering = Digest(AGENCY, reminders, NOW, FEED, NAMES, working, done_url=done_url,
+                       reply_to="Văn phòng Sở <vanphong@songoaivu.example>", contact=office)
     return [Digest(AGENCY, reminders, NOW, FEED, NAMES, working)] + [
         Digest(AGENCY, [r], NOW, FEED, NAMES, working) for r in reminders
-    ]
+    ] + [answering]

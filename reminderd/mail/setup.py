@@ -13,16 +13,19 @@ import os
 import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from reminderd.config import Settings, SmtpSettings
 from reminderd.core.errors import Problem, ProblemsError
 from reminderd.core.headers import envelope_address
+from reminderd.core.model import Contact
 from reminderd.core.occurrence import Occurrence
+from reminderd.core.reminders import Reminder
 from reminderd.feeds.build import feed_options
 from reminderd.feeds.ics import FeedBuilder
 from reminderd.feeds.tokens import FeedTokens, agency_feed_url, feed_tokens
+from reminderd.mail.donelink import DoneLinks
 from reminderd.mail.render import Renderer, template_problems
 from reminderd.mail.transport import MaildirTransport, Security, SmtpTransport, Transport
 from reminderd.workspace import Workspace
@@ -42,6 +45,12 @@ class Mailer:
     domain: str  # for Message-IDs
     feed_url: Callable[[str], str]  # agency id -> its feed link
     attachment: Callable[[str, Sequence[Occurrence], datetime], bytes]  # agency, items -> .ics
+    # --- answering (issue 14) ---
+    done_links: DoneLinks | None = None
+    done_url: Callable[[Reminder], str] | None = None  # a task reminder -> its done link
+    reply_to: str = ""
+    contact: Contact | None = None
+    operator: str = ""  # mail.operator
 
 
 def smtp_problems(settings: Settings, environ: Mapping[str, str]) -> list[Problem]:
@@ -124,6 +133,19 @@ def build_mailer(ws: Workspace, tokens: FeedTokens | None = None,
 
     smtp, maildir = settings.mail.smtp, settings.mail.maildir
     sender = settings.mail.sender  # the config has checked its address
+    # signed under a key derived from the feed secret, which replicas share
+    links = DoneLinks(tokens.derive(b"reminderd done links"), settings.http.public_url)
+    policy = ws.policy()
+    grace = timedelta(days=settings.reminders.catch_up_days)
+
+    def done_url(reminder: Reminder) -> str:
+        """Good until the item's last reminder (its escalation) has gone out, late or not."""
+        occ = reminder.occurrence
+        last = ws.calendar(occ.date, occ.date).add_working_days(
+            occ.date, policy.escalate_after_workdays)
+        return links.url(occ.key, reminder.agency, last + grace)
+
+    contact = settings.contact
     return Mailer(
         renderer=Renderer(settings.templates / "mail", zone=settings.timezone),
         transport=(_smtp_factory(smtp, env) if smtp is not None
@@ -132,4 +154,9 @@ def build_mailer(ws: Workspace, tokens: FeedTokens | None = None,
         domain=envelope_address(sender).rpartition("@")[2] or "reminderd.local",
         feed_url=lambda agency: agency_feed_url(ws, tokens, agency),
         attachment=attachment,
+        done_links=links,
+        done_url=done_url,
+        reply_to=settings.mail.reply_to or "",
+        contact=Contact(contact.name, contact.phone, contact.email) if contact else None,
+        operator=settings.mail.operator or "",
     )

@@ -9,17 +9,25 @@ Pure: no I/O, no clock (``now`` is in the digest).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reminderd.core.model import Agency
+from reminderd.core.model import Agency, Contact
 from reminderd.core.occurrence import OccurrenceKind
 from reminderd.core.reminders import Reminder, ReminderKind
 from reminderd.core.workdays import WorkCalendar
-from reminderd.wording import ROLE_LABELS, at_time, days_text, short_date, vn_date, webcal
+from reminderd.wording import (
+    ROLE_LABELS,
+    at_time,
+    days_text,
+    occurrence_window,
+    short_date,
+    vn_date,
+    webcal,
+)
 
 LATE_AFTER = timedelta(hours=1)  # a reminder sent more than this after its due time says so
 _TASK_REMINDERS = frozenset({ReminderKind.DEADLINE, ReminderKind.WINDOW_OPEN,
@@ -50,6 +58,20 @@ class Digest:
     feed_url: str
     plan_names: Mapping[str, str]
     calendar: WorkCalendar | None = None
+    # --- answering (issue 14) ---
+    done_url: Callable[[Reminder], str] | None = None  # the item's "đã hoàn thành" link
+    reply_to: str = ""  # mail.reply_to: with it, no "do not reply" footer
+    contact: Contact | None = None  # the sending office's person (config contact)
+
+
+def contact_view(contact: Contact | None) -> dict[str, str] | None:
+    """A contact for the templates: name, phone, email and the whole as one line."""
+    if contact is None:
+        return None
+    parts = [contact.name, f"điện thoại {contact.phone}" if contact.phone else "",
+             f"e-mail {contact.email}" if contact.email else ""]
+    return {"name": contact.name, "phone": contact.phone, "email": contact.email,
+            "line": ", ".join(p for p in parts if p)}
 
 
 def _pick(reminders: Sequence[Reminder]) -> list[Reminder]:
@@ -106,6 +128,10 @@ def _item(r: Reminder, today: date, digest: Digest, zone: ZoneInfo) -> dict[str,
         "lead": [names.get(a, a) for a in occ.lead],
         "support": [names.get(a, a) for a in occ.support if a not in occ.lead],
         "coordinator": names.get(occ.coordinator, occ.coordinator) if occ.coordinator else "",
+        "window": occurrence_window(occ),
+        "contact": contact_view(occ.contact),
+        "done_url": (digest.done_url(r) if digest.done_url is not None
+                     and r.kind in _TASK_REMINDERS else ""),
     }
 
 
@@ -139,4 +165,7 @@ def context(digest: Digest, zone: ZoneInfo) -> dict[str, Any]:
         "feed_url": digest.feed_url,
         "webcal_url": webcal(digest.feed_url),
         "today": vn_date(today),
+        "reply_to": digest.reply_to,
+        "contact": contact_view(digest.contact),
+        "done_links": any(i["done_url"] for i in items),
     }

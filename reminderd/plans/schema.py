@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import partial
 
-from reminderd.core.model import Agreement, Occasion, OccasionKind, Plan, Plans, Task
+from reminderd.core.model import Agreement, Contact, Occasion, OccasionKind, Plan, Plans, Task
 from reminderd.core.timeexpr import parse_date, parse_time, parse_yearly
 from reminderd.core.timing import Timing
 from reminderd.plans.agencies import Directory, _Pending
@@ -47,8 +47,11 @@ _AGREEMENT_KEYS = (
     "id", "title", "parties", "signed", "valid_years", "review_every_years", "reference",
     *_COMMON,
 )  # fmt: skip
-_PLAN_KEYS = ("id", "title", "reference", "year", "end_year", "coordinator", "notes", "tasks")
-_TASK_KEYS = ("id", "title", "when", "lead", "support", "inclusive", "done", "remind", "notes")
+_PLAN_KEYS = ("id", "title", "reference", "year", "end_year", "coordinator", "notes", "tasks",
+              "contact")
+_TASK_KEYS = ("id", "title", "when", "lead", "support", "inclusive", "done", "remind", "notes",
+              "contact")
+_CONTACT_KEYS = ("name", "phone", "email")
 
 _EXAMPLES = {
     ("agency", "id"): "id: songoaivu",
@@ -251,6 +254,26 @@ def remind(r: _FieldReader, f: _Fields, owner: Node) -> tuple[int, ...] | None:
     return tuple(sorted(days, reverse=True))
 
 
+def contact(r: _FieldReader, f: _Fields) -> Contact | None:
+    """``contact: {name: …, phone: …, email: …}``: whom an agency may ask (issue 14)."""
+    pair = f.get("contact")
+    if pair is None:
+        return None
+    c = r.fields(pair[1], _CONTACT_KEYS, "contact")
+    if c is None:
+        return None
+    name, phone, email = (r.text(c, k, "contact") for k in _CONTACT_KEYS)
+    if email and _EMAIL.match(email) is None:
+        r.err(c["email"][1], f"email: {_q(email)} is not a plain e-mail address; write "
+              "only the address, e.g. email: nhung@bng.example")
+        email = ""
+    if not (name or phone or email):
+        r.err(pair[1], "contact is empty; write e.g. contact: {name: Nguyễn Văn A, "
+              "phone: 0262 3 123 456, email: a@songoaivu.example}")
+        return None
+    return Contact(name=name, phone=phone, email=email)
+
+
 # --- agencies and groups ------------------------------------------------------------------------
 
 
@@ -396,6 +419,7 @@ def plan(r: _FieldReader, g: Gathered, node: Node) -> None:
         )
     coordinator = g.directory.one_ref(r, f, "coordinator") if "coordinator" in f else g.coordinator
     notes = r.text(f, "notes", "plan", header=False)
+    plan_contact = contact(r, f)
     pair = f.get("tasks")
     early = g.prefilled.get(id(pair[1])) if pair is not None else None
     if early is not None and pair is not None and early.node is pair[1]:
@@ -415,6 +439,7 @@ def plan(r: _FieldReader, g: Gathered, node: Node) -> None:
                 tasks=tuple(ctx.tasks),
                 notes=notes,
                 origin=r.origin(node),
+                contact=plan_contact,
             )
         )
 
@@ -446,6 +471,7 @@ def task(r: _FieldReader, g: Gathered, ctx: PlanContext, node: Node) -> None:
     done = r.parse(f, "done", "task", parse_date)
     days = remind(r, f, node)
     notes = r.text(f, "notes", "task", header=False)
+    task_contact = contact(r, f)
     kept = len(ctx.tasks)
     if r.unique("task", task_id, ctx.ids) and task_id and title and when:
         timing = when[1]
@@ -463,6 +489,7 @@ def task(r: _FieldReader, g: Gathered, ctx: PlanContext, node: Node) -> None:
                 remind=days,
                 notes=notes,
                 origin=r.origin(node),
+                contact=task_contact,
             )
         )
     if late is not None and (lead_items or support_items):

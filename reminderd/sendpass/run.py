@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from reminderd.core.reminders import Reminder
@@ -29,9 +30,15 @@ OCCURRENCES_BEHIND = timedelta(days=200)  # escalations come up to ~120 working 
 GIVE_UP = "gave up: the date has passed, no longer useful"
 
 
-def current_reminders(ws: Workspace, now: datetime) -> list[Reminder]:
-    """The reminders a pass at ``now`` considers (read-only: shared by the day's passes)."""
-    return ws.reminders_on(ws.local_today(now), OCCURRENCES_BEHIND, MATERIALISE_AHEAD)
+def current_reminders(ws: Workspace, now: datetime,
+                      done: Collection[str] = ()) -> list[Reminder]:
+    """The reminders a pass at ``now`` considers (read-only: shared by the day's passes),
+    without those of tasks closed from the mail (``done``: their occurrence keys): their
+    reminders and escalations stop."""
+    planned = ws.reminders_on(ws.local_today(now), OCCURRENCES_BEHIND, MATERIALISE_AHEAD)
+    if not done:
+        return planned
+    return [r for r in planned if r.occurrence.key not in done]
 
 
 def _planned(reminder: Reminder) -> Planned:
@@ -52,7 +59,7 @@ async def run_pass(
     """``stop``: once set, the pass ends after the message on the wire; what it claimed
     and did not send goes back at once."""
     report = PassReport(now=now)
-    reminders = current_reminders(ws, now)
+    reminders = current_reminders(ws, now, store.completions())
     catch_up = timedelta(days=ws.settings.reminders.catch_up_days)
     by_key = {r.key: r for r in reminders}
     today = ws.local_today(now)
@@ -96,7 +103,7 @@ def _claim_batch(store: DeliveryStore, now: datetime, owner: str, limits: Limits
     seconds since the pass's instant ``now``; the lease runs from the present, not from
     ``now``.
     """
-    lease = limits.lease + timedelta(seconds=elapsed)
+    lease = limits.lease + timedelta(milliseconds=int(elapsed * 1000))  # whole ms: stable
     claim = store.claim_due(now, owner, lease, limit=limits.batch)
     rows = claim.deliveries
     if not rows:

@@ -11,13 +11,13 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from reminderd.core.model import Agency
-from reminderd.core.reminders import Reminder, ReminderKind
+from reminderd.core.reminders import Reminder, ReminderKind, Role
 from reminderd.mail.message import build_message, message_id_for
 from reminderd.mail.render import TemplateProblem
 from reminderd.mail.setup import Mailer
@@ -56,6 +56,16 @@ class Limits:
         d = ws.settings.delivery
         return cls(timedelta(seconds=d.lease_seconds), float(d.send_timeout_seconds),
                    d.claim_batch)
+
+
+def mail_kind(reminders: Iterable[Reminder]) -> str:
+    """X-Reminderd-Kind of a digest: "escalation" when it tells a coordinator of a missed
+    deadline, else "overdue" when it reports one, else "reminder"."""
+    kinds = {(r.kind, r.role) for r in reminders}
+    if (ReminderKind.OVERDUE, Role.COORDINATOR) in kinds and any(
+            r.step.startswith("escalate") for r in reminders):
+        return "escalation"
+    return "overdue" if any(k is ReminderKind.OVERDUE for k, _ in kinds) else "reminder"
 
 
 def useful_until(reminder: Reminder, catch_up: timedelta) -> datetime:
@@ -149,13 +159,15 @@ def _prepare(ws: Workspace, mailer: Mailer, agency: Agency,
             agency=agency, reminders=reminders, now=now, feed_url=mailer.feed_url(agency.id),
             plan_names=names,
             calendar=ws.calendar(reminders[0].occurrence.date, reminders[-1].occurrence.date),
+            done_url=mailer.done_url, reply_to=mailer.reply_to, contact=mailer.contact,
         ))
     except TemplateProblem as exc:
         return exc
     message_id = message_id_for(keys, mailer.domain)
     ics = mailer.attachment(agency.id, [r.occurrence for r in reminders], now)
     message = build_message(mail, sender=mailer.sender, to=list(agency.emails),
-                            message_id=message_id, ics=ics, date=now)
+                            message_id=message_id, ics=ics, date=now,
+                            kind=mail_kind(reminders), reply_to=mailer.reply_to)
     return Prepared(agency, reminders, keys, message_id, message)
 
 

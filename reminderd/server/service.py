@@ -34,8 +34,10 @@ from reminderd.core.errors import ProblemsError
 from reminderd.feeds.build import Feeds
 from reminderd.feeds.tokens import FeedTokens
 from reminderd.mail.setup import Mailer
+from reminderd.notices import check_operator, next_weekly, send_changes, send_weekly
 from reminderd.plans.loader import plan_files
 from reminderd.sendpass import PassReport, run_pass
+from reminderd.server.actions import Actions
 from reminderd.server.auth import AdminAuth
 from reminderd.server.clock import Clock
 from reminderd.server.offload import in_thread
@@ -131,6 +133,9 @@ class Service:
         self._stop_pass = threading.Event()  # read by the pass, in its own thread
         self._publish_lock = asyncio.Lock()
         self._status_serial = 0
+        self._done_keys: frozenset[str] | None = None  # tasks closed from the mail, last seen
+        self._failing_since: datetime | None = None  # reloads failing since (operator alert)
+        self._weekly_sent: str = ""  # the ISO week whose weekly mail this process has done
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self, stack: contextlib.AsyncExitStack) -> None:
@@ -152,6 +157,8 @@ class Service:
             raise ProblemsError([settings.problem("store", f"store {settings.store}: {exc}")]
                                 ) from None
         stack.push_async_callback(self._drain)
+        self.state.done = Actions(self._loaded, lambda: self.store, self.clock.now,
+                                  self.after_done)
         await self.republish()
         self._scheduler.start()
         stack.callback(self._scheduler.shutdown, wait=False)
@@ -208,7 +215,39 @@ class Service:
                 self.passes.last_report = report
                 log.info("pass.run reason=%s %s", reason, report.summary())
             self._schedule_next(report.next_due if report else None)
+            await self._after_pass(loaded, store)
         await self.refresh_status()
+
+    async def _after_pass(self, loaded: Loaded, store: DeliveryStore, *,
+                          weekly: bool = True) -> None:
+        """The weekly mail (on Monday, once a week here; keyed in the store) and the operator
+        alerts that are due."""
+        now = self.clock.now()
+        settings = loaded.ws.settings
+        local = now.astimezone(settings.zone)
+        iso = local.isocalendar()
+        week = f"{iso.year}-W{iso.week:02d}"
+        monday = local.weekday() == 0 and local.time() >= settings.reminders.send_time
+        failing, problems = self._failing_since, list(self.problems)
+
+        async def both() -> None:
+            if weekly and monday and week != self._weekly_sent:
+                await send_weekly(loaded.ws, store, loaded.mailer, now)
+                self._weekly_sent = week
+            await check_operator(loaded.ws, store, loaded.mailer, now, failing, problems)
+
+        try:
+            await in_thread(lambda: asyncio.run(both()), "notices")
+        except StoreError as exc:
+            log.warning("notices.store_unavailable error=%s", exc)
+        self._schedule_weekly(loaded)
+
+    def _schedule_weekly(self, loaded: Loaded) -> None:
+        due = next_weekly(loaded.ws, self.clock.now())
+        if self._stopping or due is None:
+            return
+        self._scheduler.add_job(self.run_pass, DateTrigger(run_date=self.clock.to_real(due)),
+                                args=["weekly"], id="weekly", replace_existing=True)
 
     def _schedule_next(self, due: datetime | None) -> None:
         if self._stopping:
@@ -243,6 +282,7 @@ class Service:
         if store is None:
             return
         try:
+            await self._done_elsewhere(store)
             counts = await in_thread(store.counts, "retry-tick")
             # rows in "sending" include claims of a replica that died mid-send: a pass
             # takes them over once their lease has run out (and claims nothing before)
@@ -253,6 +293,8 @@ class Service:
             return
         if waiting or self.passes.errors:
             await self.run_pass("retry")
+        elif self._failing_since is not None and self.current is not None:
+            await self._after_pass(self.current, store, weekly=False)  # the operator alert
 
     # --- reloads --------------------------------------------------------------------------
     async def _watch(self) -> None:
@@ -268,6 +310,8 @@ class Service:
         try:
             loaded = await asyncio.to_thread(load_version, self.config_path, self.current)
         except Exception as exc:  # a reload never takes the daemon down, nor loops a traceback
+            if self._failing_since is None and self.current is not None:
+                self._failing_since = self.clock.now()
             if isinstance(exc, ValidationError):
                 lines = bounded([redact(line) for line in exc.lines])
             else:
@@ -282,14 +326,50 @@ class Service:
                 self.current.stamp = _stamp([self.config_path, *_watched(self.current.ws)])
             await self.refresh_status()
             return False
-        self.current = loaded
+        previous, self.current = self.current, loaded
         self.state.status_template = loaded.status_template
         self.problems = []
+        self._failing_since = None
         log.info("reload.ok reason=%s", reason)
         await self.republish()
         self._schedule_midnight()
+        if previous is not None:  # never on the first load: nothing to compare with
+            await self._send_changes(previous.ws, loaded)
         await self.run_pass("reload")
         return True
+
+    async def _send_changes(self, old: Workspace, new: Loaded) -> None:
+        """Change notices for what this reload moved, added or cancelled (keyed in the store:
+        one replica sends each change, once)."""
+        store = self.store
+        if store is None:
+            return
+        now = self.clock.now()
+        try:
+            sent = await in_thread(lambda: asyncio.run(
+                send_changes(old, new.ws, store, new.mailer, now)), "changes")
+        except StoreError as exc:
+            log.warning("changes.store_unavailable error=%s", exc)
+            return
+        if sent:
+            log.info("changes.sent messages=%d", sent)
+
+    # --- done from the mail -----------------------------------------------------------------
+    def _loaded(self) -> tuple[Workspace, Mailer] | None:
+        current = self.current
+        return (current.ws, current.mailer) if current is not None else None
+
+    async def after_done(self) -> None:
+        """A task was closed (or reopened): the feeds and the status page say so now."""
+        await self.republish()
+
+    async def _done_elsewhere(self, store: DeliveryStore) -> None:
+        """Another replica recorded a task done (or undid one): rebuild to show it."""
+        keys = frozenset(await in_thread(store.completions, "done-check"))
+        if self._done_keys is not None and keys != self._done_keys:
+            log.info("done.seen_elsewhere items=%d", len(keys))
+            await self.republish()
+        self._done_keys = keys
 
     # --- feeds and status -------------------------------------------------------------------
     async def republish(self) -> None:

@@ -8,6 +8,7 @@ queries) that the service runs in a thread and assigns to ``WebState``; the hand
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -17,13 +18,26 @@ from reminderd.config import redact
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
 from reminderd.core.reminders import TASK_KINDS, ReminderKind, Role
 from reminderd.feeds.tokens import FeedTokens, agency_feed_url, feed_tokens, public_calendar_url
-from reminderd.store.base import Delivery, DeliveryStore, Status
-from reminderd.wording import ROLE_LABELS, days_text, vn_date, webcal
-from reminderd.workspace import Workspace
+from reminderd.store.base import Completion, Delivery, DeliveryStore, Status
+from reminderd.wording import (
+    KIND_LABELS,
+    ROLE_LABELS,
+    days_text,
+    decimal,
+    occurrence_window,
+    short_date,
+    vn_date,
+    webcal,
+    zone_label,
+)
+from reminderd.workspace import Workspace, with_done
 
 AGENDA_DAYS: Final = 60
-OVERDUE_DAYS_BACK: Final = 90  # the status page lists unfinished tasks this far back
+RECENT_DAYS_BACK: Final = 90  # delivery rows name items this far back (else their key)
 TITLE_DAYS_AHEAD: Final = 120  # delivery rows name items this far ahead (else their key)
+_PROBLEM = re.compile(r"^(.+?):(\d+):(\d+): (.*)$", re.S)
+# Vietnamese for the frames of errors that do not come from a file
+_PREFIXES = (("store: ", "Cơ sở dữ liệu gửi thư: "), ("starting: ", "Đang khởi động: "))
 
 # --- what the status page, /healthz and /metrics show ------------------------------------
 
@@ -34,6 +48,11 @@ class LastPass:
     sent: int = 0
     failed: int = 0
     error: str = ""
+
+    @property
+    def duration_text(self) -> str:
+        """"0,4": seconds with the Vietnamese decimal comma."""
+        return decimal(self.duration)
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,29 @@ class AgendaItem:
     plan: str = ""  # the plan's title
     lead: tuple[str, ...] = ()  # lead agencies' names
     done: bool = False
+    kind_label: str = ""  # "Hạn chót", "Thời hạn", … (wording.KIND_LABELS)
+    window: str = ""  # "trong khoảng 16/07 – 31/07/2026 (5 ngày làm việc)" for a window
+    done_text: str = ""  # "đã hoàn thành 12/06/2026 (Sở Ngoại vụ báo qua thư)"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One error line for the page, its place said in Vietnamese."""
+
+    where: str  # "tệp /x/plans.yaml, dòng 12, cột 5" ("" when it has no place)
+    message: str
+
+
+@dataclass(frozen=True)
+class CompletionRow:
+    """A task closed from the mail, for the admin (who, when, the note) and its undo."""
+
+    key: str
+    title: str
+    date_text: str  # the item's date
+    agency: str  # name
+    done_at: str  # local, "HH:MM dd/mm/yyyy"
+    note: str
 
 
 @dataclass(frozen=True)
@@ -89,6 +131,26 @@ class StatusInfo:
     recent: tuple[DeliveryRow, ...] = ()
     failures: tuple[DeliveryRow, ...] = ()
     agenda_days: int = AGENDA_DAYS
+    completions: tuple[CompletionRow, ...] = ()
+
+    @property
+    def zone_label(self) -> str:
+        return zone_label(self.timezone)
+
+    def problem_lines(self) -> list[Problem]:
+        """The problems with their place in Vietnamese ("tệp …, dòng …, cột …")."""
+        out = []
+        for line in self.problems:
+            found = _PROBLEM.match(line)
+            if found is not None:
+                where = f"tệp {found[1]}, dòng {found[2]}, cột {found[3]}"
+                out.append(Problem(where, found[4]))
+                continue
+            for english, vietnamese in _PREFIXES:
+                if line.startswith(english):
+                    line = vietnamese + line[len(english):]
+            out.append(Problem("", line))
+        return out
 
     def local(self, moment: datetime | None) -> str:
         """``moment`` in the configured zone, "HH:MM dd/mm/yyyy" (for the template)."""
@@ -113,6 +175,13 @@ def _local(moment: datetime | None, ws: Workspace) -> str:
     return f"{local:%H:%M} {local:%d/%m/%Y}"
 
 
+def _done_text(occ: Occurrence, names: Mapping[str, str]) -> str:
+    if occ.done is None:
+        return ""
+    who = f" ({names.get(occ.done_by, occ.done_by)} báo qua thư)" if occ.done_by else ""
+    return f"đã hoàn thành {short_date(occ.done)}{who}"
+
+
 def _agenda_item(occ: Occurrence, today: date, role: str, names: Mapping[str, str]
                  ) -> AgendaItem:
     days = (occ.date - today).days
@@ -125,7 +194,19 @@ def _agenda_item(occ: Occurrence, today: date, role: str, names: Mapping[str, st
     return AgendaItem(date=occ.date, date_text=vn_date(occ.date), title=occ.title,
                       kind=str(occ.kind), role=role, days_text=phrase, text=occ.text,
                       plan=occ.source_title, lead=tuple(names.get(a, a) for a in occ.lead),
-                      done=occ.done is not None)
+                      done=occ.done is not None, kind_label=KIND_LABELS.get(occ.kind, ""),
+                      window=occurrence_window(occ), done_text=_done_text(occ, names))
+
+
+def overdue_items(ws: Workspace, today: date, done: Mapping[str, Completion]
+                  ) -> list[Occurrence]:
+    """Every task past its date and not done (in plans.yaml or from the mail), however old:
+    the same list as ``agenda --json`` from the first plan's year, filtered."""
+    first = ws.earliest()
+    if first >= today:
+        return []
+    items = with_done(ws.occurrences(first, today - timedelta(days=1)), done, ws.settings.zone)
+    return [o for o in items if o.kind in TASK_KINDS and o.done is None and o.date < today]
 
 
 def status_info(ws: Workspace, now: datetime, store: DeliveryStore | None,
@@ -142,12 +223,20 @@ def status_info(ws: Workspace, now: datetime, store: DeliveryStore | None,
     names = {a.id: a.name for a in ws.plans.agencies}
     # one expansion: overdue items, the agenda, and the titles of recent deliveries (whose
     # reminders go out up to ~90 days ahead of their item)
-    nearby = ws.occurrences(today - timedelta(days=OVERDUE_DAYS_BACK),
-                            today + timedelta(days=TITLE_DAYS_AHEAD))
+    finished: dict[str, Completion] = {}
+    if store is not None:
+        try:
+            finished = store.completions()
+        except Exception:  # reported below, with the rest of the store's state
+            finished = {}
+    nearby = with_done(ws.occurrences(today - timedelta(days=RECENT_DAYS_BACK),
+                                      today + timedelta(days=TITLE_DAYS_AHEAD),
+                                      open_during=True), finished, ws.settings.zone)
     last_day = today + timedelta(days=AGENDA_DAYS - 1)
     by_agency: dict[str, list[AgendaItem]] = {a: [] for a in names}
     for occ in nearby:
-        if not today <= occ.date <= last_day:
+        first = occ.start if occ.kind is OccurrenceKind.WINDOW and occ.start else occ.date
+        if occ.date < today or first > last_day:  # open during the next 60 days
             continue
         roles = [(a, ROLE_LABELS[Role.LEAD]) for a in occ.lead]
         roles += [(a, ROLE_LABELS[Role.SUPPORT]) for a in occ.support if a not in occ.lead]
@@ -155,14 +244,21 @@ def status_info(ws: Workspace, now: datetime, store: DeliveryStore | None,
             roles.append((occ.coordinator, ROLE_LABELS[Role.COORDINATOR]))
         for agency, role in roles:
             by_agency.setdefault(agency, []).append(_agenda_item(occ, today, role, names))
-    overdue = tuple(_agenda_item(o, today, "", names) for o in nearby
-                    if o.kind in TASK_KINDS and o.done is None and o.date < today)
+    late = overdue_items(ws, today, finished)
+    overdue = tuple(_agenda_item(o, today, "", names) for o in late)
     agencies = tuple(
         AgencyStatus(id=a.id, name=a.name, feed_url=agency_feed_url(ws, tokens, a.id),
                      webcal_url=webcal(agency_feed_url(ws, tokens, a.id)),
                      items=tuple(by_agency.get(a.id, ())))
         for a in ws.plans.agencies)
-    titles = {o.key: o.title for o in nearby}
+    titles = {o.key: o.title for o in late}
+    titles.update((o.key, o.title) for o in nearby)
+    closed = tuple(CompletionRow(
+        key=c.occurrence_key, title=titles.get(c.occurrence_key, c.occurrence_key),
+        date_text=short_date(c.occurrence_date), agency=names.get(c.agency, c.agency),
+        done_at=_local(c.done_at, ws), note=c.note)
+        for c in sorted(finished.values(), key=lambda c: (c.done_at, c.occurrence_key),
+                        reverse=True))
 
     def row(d: Delivery) -> DeliveryRow:
         return DeliveryRow(key=d.key, agency=names.get(d.agency, d.agency),
@@ -197,4 +293,4 @@ def status_info(ws: Workspace, now: datetime, store: DeliveryStore | None,
         generated_at=now, timezone=ws.settings.timezone, problems=tuple(problems),
         store_ok=store_ok, store_reason=reason, last_pass=last_pass, counts=counts,
         calendar_url=whole, calendar_webcal=webcal(whole) if whole else "", agencies=agencies,
-        overdue=overdue, recent=recent, failures=failures)
+        overdue=overdue, recent=recent, failures=failures, completions=closed)

@@ -21,6 +21,8 @@ from typing import Final
 
 from jinja2 import Template, TemplateError, TemplateSyntaxError
 
+from reminderd.core.occurrence import OccurrenceKind
+from reminderd.core.reminders import Role
 from reminderd.feeds.build import FeedSet
 from reminderd.feeds.tokens import FeedTokens
 from reminderd.mail.render import TemplateProblem, sandbox_environment
@@ -28,10 +30,12 @@ from reminderd.server.publish import Published, publish
 from reminderd.server.status import (
     AgencyStatus,
     AgendaItem,
+    CompletionRow,
     DeliveryRow,
     LastPass,
     StatusInfo,
 )
+from reminderd.wording import KIND_LABELS, ROLE_LABELS
 
 log = logging.getLogger("reminderd.web")
 
@@ -51,14 +55,22 @@ def bounded(problems: list[str], limit: int = MAX_PROBLEMS) -> list[str]:
 def _samples() -> list[tuple[StatusInfo | None, Published | None]]:
     at = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
     item = AgendaItem(date=date(2026, 6, 12), date_text="Thứ Sáu, 12/06/2026",
-                      title="Gửi báo cáo <b>&</b>", kind="deadline", role="Chủ trì",
+                      title="Gửi báo cáo <b>&</b>", kind="deadline", role=ROLE_LABELS[Role.LEAD],
                       days_text="còn 11 ngày", text="trước ngày 12/6/2026", plan="Kế hoạch",
-                      lead=("Sở Ngoại vụ",), done=False)
+                      lead=("Sở Ngoại vụ",), done=False,
+                      kind_label=KIND_LABELS[OccurrenceKind.DEADLINE])
+    window = AgendaItem(date=date(2026, 7, 31), date_text="Thứ Sáu, 31/07/2026",
+                        title="Đón đoàn", kind="window", role=ROLE_LABELS[Role.SUPPORT],
+                        days_text="còn 60 ngày", kind_label=KIND_LABELS[OccurrenceKind.WINDOW],
+                        window="trong khoảng 16/07 – 31/07/2026 (5 ngày làm việc)",
+                        done=True, done_text="đã hoàn thành 12/06/2026 (Sở Ngoại vụ báo qua thư)")
+    closed = CompletionRow(key="task/p/1", title="Gửi báo cáo <i>", date_text="12/06/2026",
+                           agency="Sở Ngoại vụ", done_at="08:05 10/06/2026", note="Số 12/BC")
     row = DeliveryRow(key="k", agency="Sở Ngoại vụ", title="Gửi báo cáo", kind="deadline",
                       status="failed", due="08:00 01/06/2026", updated="08:01 01/06/2026",
                       attempts=2, error="550 no such user", uncertain=True)
     full = StatusInfo(
-        generated_at=at, problems=("plans.yaml:3:5: lỗi",), store_ok=False,
+        generated_at=at, problems=("plans.yaml:3:5: lỗi", "store: down"), store_ok=False,
         store_reason="OperationalError: down", counts={"sent": 3, "failed": 1},
         last_pass=LastPass(at=at, duration=0.5, sent=3, failed=1, error="store: down"),
         calendar_url="https://lich.example/calendar.ics",
@@ -66,8 +78,9 @@ def _samples() -> list[tuple[StatusInfo | None, Published | None]]:
         agencies=(AgencyStatus(id="snv", name="Sở Ngoại vụ",
                                feed_url="https://lich.example/feeds/t.ics",
                                webcal_url="webcal://lich.example/feeds/t.ics",
-                               items=(item, AgendaItem(**{**item.__dict__, "done": True}))),),
-        overdue=(item,), recent=(row,), failures=(row,))
+                               items=(item, AgendaItem(**{**item.__dict__, "done": True}),
+                                      window)),),
+        overdue=(item, window), recent=(row,), failures=(row,), completions=(closed,))
     tokens = FeedTokens(b"0" * 32, ["snv"])
     published = publish(FeedSet(whole=b"BEGIN:VCALENDAR\r\n", agencies={"snv": b"x"}),
                         tokens, None, at)
@@ -87,8 +100,9 @@ def _problem(exc: BaseException, path: Path) -> TemplateProblem:
 
 
 def _render(template: Template, status: StatusInfo | None, published: Published | None,
-            problems: list[str]) -> str:
-    html = template.render(status=status, published=published, template_problems=problems)
+            problems: list[str], undo_token: str = "") -> str:
+    html = template.render(status=status, published=published, template_problems=problems,
+                           undo_token=undo_token)
     if len(html) > MAX_PAGE_CHARS:
         raise TemplateError(f"the page is larger than {MAX_PAGE_CHARS} characters; a "
                             "runaway loop?")
@@ -110,7 +124,7 @@ def load_status_template(templates: Path) -> Template:
                                             f"{type(exc).__name__}: {exc}") from None
     for status, published in _samples():
         try:
-            _render(template, status, published, ["status/index.html:1:1: mẫu"])
+            _render(template, status, published, ["status/index.html:1:1: mẫu"], "mau")
         except Exception as exc:  # the sandbox's SecurityError, undefined names, ...
             try:
                 env.handle_exception()  # re-raised with the template's own line numbers
@@ -133,7 +147,8 @@ class StatusPage:
     """Renders ``/`` from the current template and status, once per (template, status,
     published) and never per request."""
 
-    def __init__(self) -> None:
+    def __init__(self, undo_token: str = "") -> None:
+        self.undo_token = undo_token  # the admin's undo form (issue 14)
         # the objects are kept (not their ids) so a new one is never mistaken for a freed one
         self._cache: tuple[Template, StatusInfo | None, Published | None, str] | None = None
 
@@ -144,7 +159,7 @@ class StatusPage:
                 and cache[2] is published):
             return cache[3]
         try:
-            html = _render(template, status, published, [])
+            html = _render(template, status, published, [], self.undo_token)
         except Exception as exc:  # data the samples did not have: one line, not a page
             log.warning("web.status_page_failed %s: %s", type(exc).__name__, exc)
             raise

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from aiohttp import hdrs, web
 from jinja2 import Template
 
 from reminderd.server.auth import AdminAuth
+from reminderd.server.done import DoneBackend, add_done_routes, add_undo_routes
 from reminderd.server.listen import Gate, GuardedSite, Limits, QuietServerLog
 from reminderd.server.publish import CALENDAR_PATH, FeedFile, Published
 from reminderd.server.status import StatusInfo
@@ -47,6 +49,9 @@ class WebState:
     feed_requests: dict[tuple[str, int], int] = field(default_factory=lambda: {
         (feed, code): 0 for feed in ("calendar", "agency") for code in (200, 304, 404)})
     reload_failures: int = 0  # the service adds one per rejected reload
+    # --- the done link (issue 14) ---
+    done: DoneBackend | None = None  # set by the service once it runs
+    undo_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # admin form
 
     def count(self, feed: str, code: int) -> None:
         key = (feed, code)
@@ -239,16 +244,17 @@ def make_public_app(state: WebState) -> web.Application:
         return web.Response(body=b'{"status": "ok"}' if ready else b'{"status": "starting"}',
                             status=200 if ready else 503, headers=_JSON)
 
-    app = web.Application()
+    app = web.Application(client_max_size=64 * 1024)  # a done form: a note at most
     app.router.add_get("/feeds/{token}.ics", feed)
     app.router.add_get("/healthz", healthz)
+    add_done_routes(app, state)  # the "đã hoàn thành" link mailed to agencies (issue 14)
     return app
 
 
 def make_admin_app(state: WebState, *, auth: AdminAuth | None = None) -> web.Application:
     """The admin listener (``http.admin_listen``): the status page, /metrics, the detailed
     /healthz and the whole calendar; HTTP Basic auth when ``auth`` is given."""
-    page = StatusPage()
+    page = StatusPage(state.undo_token)
     unset = object()
     healthz_cache: list[Any] = [unset, unset, b"", 503]  # status, published, body, code
 
@@ -309,6 +315,7 @@ def make_admin_app(state: WebState, *, auth: AdminAuth | None = None) -> web.App
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/", index)
+    add_undo_routes(app, state)  # the admin's undo of a done link, from the status page
     return app
 
 

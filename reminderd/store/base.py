@@ -86,6 +86,26 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Completion:
+    """A task an agency closed from its mail (the done link)."""
+
+    occurrence_key: str
+    occurrence_date: date  # the item's date when it was closed
+    agency: str  # who closed it
+    done_at: datetime  # UTC
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message other than a reminder, under a permanent key (sent once, by one replica)."""
+
+    key: str  # e.g. "change|task/p/t|2026-06-11|2026-06-18|agency", "weekly|agency|2026-W29"
+    kind: str  # "change", "weekly"
+    agency: str
+
+
+@dataclass(frozen=True)
 class Claim:
     deliveries: list[Delivery]
     owner: str
@@ -139,6 +159,17 @@ class DeliveryStore(Protocol):
     def save_feed_items(self, rows: Mapping[str, tuple[str, int, datetime]]) -> None: ...
     def ping(self) -> None: ...
     def close(self) -> None: ...
+    # --- agencies' actions and other mail (issue 14; migration 0005) ---
+    def record_done(self, occurrence_key: str, occurrence_date: date, agency: str,
+                    now: datetime, note: str = "") -> Completion: ...
+    def undo_done(self, occurrence_key: str) -> bool: ...
+    def completions(self, keys: Sequence[str] | None = None) -> dict[str, Completion]: ...
+    def claim_notices(self, notices: Sequence[Notice], now: datetime) -> set[str]: ...
+    def finish_notices(self, keys: Sequence[str], now: datetime, *, message_id: str = "",
+                       error: str = "") -> int: ...
+    def notice_counts(self) -> dict[tuple[str, str], int]: ...
+    def alert_due(self, name: str, now: datetime, quiet: timedelta) -> bool: ...
+    def undelivered(self, now: datetime) -> tuple[int, datetime | None]: ...
 
 
 # Columns of the deliveries table, in the order the Delivery dataclass takes them.

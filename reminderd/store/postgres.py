@@ -28,6 +28,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 
+from reminderd.store.actions import ActionStore
 from reminderd.store.base import (
     Planned,
     Status,
@@ -37,7 +38,7 @@ from reminderd.store.base import (
     migrations,
     utc,
 )
-from reminderd.store.sqlbase import FEED_ITEMS_UPSERT, SqlStore
+from reminderd.store.sqlbase import FEED_ITEMS_UPSERT
 
 log = logging.getLogger("reminderd.store")
 
@@ -80,7 +81,7 @@ def parse_url(url: str) -> tuple[str, str | None, str]:
     return make_conninfo("", **params), schema, display
 
 
-class PostgresStore(SqlStore):
+class PostgresStore(ActionStore):
     PARAM = "%({})s"
     IN_KEYS = "key = ANY({keys})"
     # concurrent replicas never take the same row
@@ -164,6 +165,10 @@ class PostgresStore(SqlStore):
 
     @staticmethod
     def _from_date(value: date) -> date:
+        return value
+
+    @staticmethod
+    def _day(value: date) -> date:
         return value
 
     # -- DeliveryStore --------------------------------------------------------------------

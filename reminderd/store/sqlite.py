@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from reminderd.store.actions import ActionStore
 from reminderd.store.base import (
     Planned,
     Status,
@@ -31,7 +32,7 @@ from reminderd.store.base import (
     migrations,
     utc,
 )
-from reminderd.store.sqlbase import FEED_ITEMS_UPSERT, OPEN_SQL, SqlStore
+from reminderd.store.sqlbase import FEED_ITEMS_UPSERT, OPEN_SQL
 
 log = logging.getLogger("reminderd.store")
 
@@ -49,7 +50,7 @@ def from_ts(value: str) -> datetime:
     return datetime.fromisoformat(value).astimezone(UTC)
 
 
-class SqliteStore(SqlStore):
+class SqliteStore(ActionStore):
     PARAM = ":{}"
     IN_KEYS = "key IN (SELECT value FROM json_each({keys}))"
     # `+status`: keeps SQLite from planning the fenced update on the (status, next_attempt)
