@@ -21,6 +21,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -70,8 +71,10 @@ def run(code: str, text: str, src: Path | None) -> float:
     if src is not None:
         env["PYTHONPATH"] = str(src)
     began = time.perf_counter()
+    # cwd outside any checkout: "-c" puts the working folder first on sys.path, which would
+    # shadow PYTHONPATH and run this checkout's code for the baseline too.
     done = subprocess.run([sys.executable, "-c", code], input=text.encode(), env=env,
-                          capture_output=True, check=False)
+                          capture_output=True, check=False, cwd=tempfile.gettempdir())
     elapsed = time.perf_counter() - began
     if done.returncode not in (0, 1):
         raise SystemExit(done.stderr.decode()[-2000:])

@@ -52,18 +52,18 @@ def _every_months(n: int, text: str) -> Timing:
     return recurring(text, Recurrence("yearly", day=-1, months=tuple(range(n, 13, n))))
 
 
-@rule(rf"{_DUE}ngày (?:mùng )?(?P<d>{DAYNUM}),? hằng tháng", "hằng tháng")
+@rule(rf"{_DUE}ngày (?:mùng )?(?P<d>{DAYNUM}),? hằng tháng")
 def _monthly_on(m: re.Match[str], year: int | None, text: str) -> Timing:
     return recurring(text, Recurrence("monthly", day=due_day(number(m["d"]), bool(m["before"]))))
 
 
-@rule(r"(?:vào )?(?:ngày )?(?:cuối (?:mỗi |cùng của )?tháng,? hằng tháng|cuối mỗi tháng)", "cuối")
+@rule(r"(?:vào )?(?:ngày )?(?:cuối (?:mỗi |cùng của )?tháng,? hằng tháng|cuối mỗi tháng)")
 def _month_ends(m: re.Match[str], year: int | None, text: str) -> Timing:
     """"cuối tháng, hằng tháng": the last day of every month (Civil Code Art. 146)."""
     return recurring(text, Recurrence("monthly", day=-1))
 
 
-@rule(rf"(?:định kỳ )?(?P<n>{COUNT}) tháng(?:,| và) hằng năm", "hằng năm")
+@rule(rf"(?:định kỳ )?(?P<n>{COUNT}) tháng(?:,| và) hằng năm")
 def _reports(m: re.Match[str], year: int | None, text: str) -> Timing:
     """"6 tháng, hằng năm": the six-month and the yearly report, at 30/06 and 31/12."""
     return _every_months(number(m["n"]), text)
@@ -129,7 +129,7 @@ def _cycle_day(day: int, tail: str) -> Recurrence | None:
     return None
 
 
-@rule(rf"{_DUE}ngày (?:mùng )?(?P<d>{DAYNUM}|cuối cùng|cuối) (?P<tail>(?:của )?tháng .+)", "tháng ")
+@rule(rf"{_DUE}ngày (?:mùng )?(?P<d>{DAYNUM}|cuối cùng|cuối) (?P<tail>(?:của )?tháng .+)")
 def _reporting_day(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"chậm nhất ngày 20 của tháng cuối quý" (3, 6, 9, 12), "trước ngày 15 của tháng sau"
     (every month): the due day of a periodic report."""
@@ -147,8 +147,7 @@ def _reporting_day(m: re.Match[str], year: int | None, text: str) -> Timing | No
 
 
 @rule(
-    rf"{_DUE}(?:ngày )?(?P<d>[0-9]{{1,2}})(?:[/.-]| tháng )(?P<m>[0-9]{{1,2}}) (?P<tail>.+)",
-    "năm",
+    rf"{_DUE}(?:ngày )?(?P<d>[0-9]{{1,2}})(?:[/.-]| tháng )(?P<m>[0-9]{{1,2}}) (?P<tail>.+)"
 )
 def _reporting_year_day(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"chậm nhất ngày 15/12 của năm báo cáo", "trước ngày 31/01 của năm liền kề": yearly."""
@@ -168,8 +167,7 @@ _CYCLE_START = re.compile(
 
 @rule(
     r"(?:(?:thời gian |thời điểm )?(?:lấy |chốt )?số liệu(?: báo cáo)?(?: được)?(?: tính)?:? )?"
-    r"từ (?P<a>(?:đầu )?ngày .+?) đến (?:hết )?(?P<b>(?:ngày )?(?:[0-9]|cuối cùng).+)",
-    "từ ",
+    r"từ (?P<a>(?:đầu )?ngày .+?) đến (?:hết )?(?P<b>(?:ngày )?(?:[0-9]|cuối cùng).+)"
 )
 def _period_to_due(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"từ ngày 01/01 đến ngày 30/6 của năm báo cáo", "từ ngày 15 tháng trước đến ngày 14
@@ -192,8 +190,7 @@ def _period_to_due(m: re.Match[str], year: int | None, text: str) -> Timing | No
     r"(?:tính )?từ ngày (?P<a>[0-9]{1,2})(?:[/.-](?P<am>[0-9]{1,2})| tháng (?P<am2>[0-9]{1,2}))?"
     r" (?:của )?(?:tháng|năm) trước(?: đó)?(?: (?:của )?kỳ báo cáo| liền kề)?"
     r" đến (?:hết )?ngày (?P<b>[0-9]{1,2})(?:[/.-](?P<bm>[0-9]{1,2})| tháng (?P<bm2>[0-9]{1,2}))?"
-    r" (?P<tail>.+)",
-    "từ ",
+    r" (?P<tail>.+)"
 )
 def _cutoff(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     end_month = m["bm"] or m["bm2"]
@@ -212,7 +209,7 @@ _EACH = {"quý": (3, 6, 9, 12), "năm": (12,)}
 
 
 @rule(r"(?:vào )?(?:(?P<p>đầu|cuối) |(?P<m>tháng (?:đầu|cuối)) (?:của )?)(?:mỗi|từng|các) "
-       r"(?P<u>quý|năm)", "mỗi", "từng", "các")
+       r"(?P<u>quý|năm)")
 def _each_period(m: re.Match[str], year: int | None, text: str) -> Timing:
     """"cuối mỗi quý" 31/03, 30/06 …; "đầu mỗi quý" 01/01, 01/04 …; "tháng cuối của mỗi
     quý" that month (its last day is the deadline); "cuối mỗi năm" 31/12 (Art. 146)."""

@@ -68,8 +68,7 @@ def _relative(n: str, unit: str, anchor: str, text: str, year: int | None = None
 
 @rule(
     rf"(?:có hiệu lực )?(?:kể )?từ ngày (?P<a>[^,]+?),? (?:và )?có giá trị "
-    rf"(?:trong vòng |trong )?(?P<n>{COUNT}) {_UNIT}",
-    "giá trị",
+    rf"(?:trong vòng |trong )?(?P<n>{COUNT}) {_UNIT}"
 )
 def _valid_from(m: re.Match[str], year: int | None, text: str) -> Timing:
     """"có hiệu lực kể từ ngày ký và có giá trị trong vòng 5 năm" (as seed 004 writes it)."""
@@ -79,8 +78,7 @@ def _valid_from(m: re.Match[str], year: int | None, text: str) -> Timing:
 @rule(
     rf"(?:(?P<v>có giá trị|có hiệu lực)(?: thi hành)? )?"
     rf"(?P<w>(?:trong vòng|trong thời hạn|trong|sau) )?"
-    rf"(?P<n>{COUNT}) {_UNIT}(?: (?:kể )?từ (?:ngày )?(?P<a>.+))?",
-    "trong", "giá trị", "hiệu lực", "từ", "sau",
+    rf"(?P<n>{COUNT}) {_UNIT}(?: (?:kể )?từ (?:ngày )?(?P<a>.+))?"
 )
 def _within_of(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"trong vòng 15 ngày kể từ ngày ký"; "có giá trị trong vòng 5 năm" counts from the
@@ -91,8 +89,7 @@ def _within_of(m: re.Match[str], year: int | None, text: str) -> Timing | None:
 
 
 @rule(
-    rf"(?:định kỳ )?(?:hằng (?P<p>năm|quý|tháng|tuần|ngày)|(?P<n>{COUNT}) (?P<u>tháng|năm))",
-    "hằng", "định kỳ",
+    rf"(?:định kỳ )?(?:hằng (?P<p>năm|quý|tháng|tuần|ngày)|(?P<n>{COUNT}) (?P<u>tháng|năm))"
 )
 def _every(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """A cadence with no day ("hằng năm", "định kỳ 6 tháng"): never a day made up (it used
@@ -106,7 +103,7 @@ def _every(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     return Timing(Kind.UNSCHEDULED, text, reason=reason)
 
 
-@rule(rf"(?:định kỳ )?(?P<n>{COUNT}) (?P<u>tháng|năm)(?:/| (?:một|1) )lần", "lần")
+@rule(rf"(?:định kỳ )?(?P<n>{COUNT}) (?P<u>tháng|năm)(?:/| (?:một|1) )lần")
 def _periodic(m: re.Match[str], year: int | None, text: str) -> Timing:
     """"định kỳ 02 năm/lần": every n years from the anchor the item supplies (day 0).
     "định kỳ 6 tháng/lần" gives no day: unscheduled, as "định kỳ 6 tháng" (it used to become
@@ -135,8 +132,7 @@ def _founding(text: str) -> Day | None:
 
 @rule(
     rf"(?:(?P<pre>[0-9]{{1,2}}[/.-][0-9]{{1,2}}) )?"
-    rf"(?P<o>\()?(?:ngày )?(?P<a>{_DMY})-(?:ngày )?(?P<b>{_DMY})(?(o)\))",
-    "-",
+    rf"(?P<o>\()?(?:ngày )?(?P<a>{_DMY})-(?:ngày )?(?P<b>{_DMY})(?(o)\))"
 )
 def _anniversary(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"(22/12/1992 - 22/12/2022)": yearly on 22/12 since 1992 (a founding year before 1900
@@ -154,7 +150,7 @@ def _anniversary(m: re.Match[str], year: int | None, text: str) -> Timing | None
     return None
 
 
-@rule(r"\((?P<a>[0-9]{4})-(?P<b>[0-9]{4})\)", "(")
+@rule(r"\((?P<a>[0-9]{4})-(?P<b>[0-9]{4})\)")
 def _anniversary_years(m: re.Match[str], year: int | None, text: str) -> Timing:
     """"(1969 - 2024)" in a plan for 2024: the anniversary year, counted since 1969."""
     a, b = year_of(m["a"]), year_of(m["b"])
@@ -165,8 +161,7 @@ def _anniversary_years(m: re.Match[str], year: int | None, text: str) -> Timing:
 
 @rule(
     r"(?:hằng (?:năm|quý|tháng),? )?(?:thường xuyên(?:,? liên tục)?|liên tục)"
-    r"(?:,? hằng (?:năm|quý|tháng)| (?:trong|suốt) (?P<p>.+))?",
-    "thường xuyên", "liên tục",
+    r"(?:,? hằng (?:năm|quý|tháng)| (?:trong|suốt) (?P<p>.+))?"
 )
 def _always(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """Continuous work over the period written, else the plan's year, else open."""
@@ -193,13 +188,13 @@ def _from_to(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     return None if sp is None else Timing(Kind.WINDOW, text, start=sp.start, end=sp.end)
 
 
-@rule(r"giai đoạn (?P<p>.+)", "giai đoạn")
+@rule(r"giai đoạn (?P<p>.+)")
 def _stage(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     sp = span(m["p"], year)
     return None if sp is None else Timing(Kind.WINDOW, text, start=sp.start, end=sp.end)
 
 
-@rule(r"từ (?P<p>.+)", "từ ")
+@rule(r"từ (?P<p>.+)")
 def _from(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"Từ tháng 2 năm 2022": ongoing from its start; "từ 01/7-15/7/2025" is a range."""
     p = parse_period(m["p"], year)
@@ -209,7 +204,7 @@ def _from(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     return None if sp is None else Timing(Kind.WINDOW, text, start=sp.start, end=sp.end)
 
 
-@rule(r"(?:chậm nhất |muộn nhất )?trước (?P<p>.+)", "trước")
+@rule(r"(?:chậm nhất |muộn nhất )?trước (?P<p>.+)")
 def _before(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"trước ngày X" is exclusive: the last day is X - 1, X stays as nominal."""
     p = parse_period(m["p"], year)
@@ -222,8 +217,7 @@ def _before(m: re.Match[str], year: int | None, text: str) -> Timing | None:
 @rule(
     r"(?:chậm nhất|muộn nhất|hạn chót|hạn cuối|hạn nộp|hạn|đến hết|đến"
     r"|không (?:muộn|chậm|trễ) hơn(?: ngày)?)"
-    r"(?: là| vào| đến hết| đến)* (?P<p>.+)",
-    "chậm", "muộn", "hạn", "đến", "không",
+    r"(?: là| vào| đến hết| đến)* (?P<p>.+)"
 )
 def _by(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"chậm nhất (là/vào) ngày X", "đến hết ngày X", "hạn chót X": X itself is allowed."""
@@ -234,7 +228,7 @@ def _by(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     return Timing(Kind.DEADLINE, text, end=last, nominal=last)
 
 
-@rule(rf"(?P<n>{COUNT}) ngày(?P<wd> làm việc)? (?:trong|vào) (?P<p>.+)", "ngày")
+@rule(rf"(?P<n>{COUNT}) ngày(?P<wd> làm việc)? (?:trong|vào) (?P<p>.+)")
 def _days_within(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"05 ngày làm việc trong nửa cuối tháng 7/2026": the window is the period (its end
     is the deadline); the duration is kept as ``workdays`` (plain "ngày": not kept)."""
@@ -250,8 +244,7 @@ def _days_within(m: re.Match[str], year: int | None, text: str) -> Timing | None
 
 @rule(
     rf"(?:trong |vào )?(?:các |những )?ngày (?P<days>{DAYNUM}(?:(?:, | và |-){DAYNUM})*)"
-    rf"(?:, | và |-)(?P<last>{DAYNUM}[/.-].+|{DAYNUM} tháng .+)",
-    "ngày",
+    rf"(?:, | và |-)(?P<last>{DAYNUM}[/.-].+|{DAYNUM} tháng .+)"
 )
 def _day_list(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"trong các ngày 10, 11/9/2026", "ngày 24, 25 và 26/3": consecutive days are a
@@ -276,7 +269,7 @@ def _day_list(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     return Timing(Kind.WINDOW, text, start=start, end=end)
 
 
-@rule(r"(?:trong |suốt )?cả năm|suốt năm|trong năm", "năm")
+@rule(r"(?:trong |suốt )?cả năm|suốt năm|trong năm")
 def _plan_year(m: re.Match[str], year: int | None, text: str) -> Timing:
     """"Cả năm", "Trong năm": the plan's year."""
     if year is None:
@@ -291,7 +284,7 @@ def _onwards_from(m: re.Match[str], year: int | None, text: str) -> Timing | Non
     return None if p is None else Timing(Kind.ONGOING, text, start=as_span(p, year).start)
 
 
-@rule(r"từ (?:nay|bây giờ|thời điểm này) (?:đến|tới) (?:hết )?(?P<p>.+)", "từ ")
+@rule(r"từ (?:nay|bây giờ|thời điểm này) (?:đến|tới) (?:hết )?(?P<p>.+)")
 def _until(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"Từ nay đến năm 2030": due by the period's end (as "đến năm 2030")."""
     p = parse_period(m["p"], year)
@@ -305,8 +298,7 @@ _THEME_STOP = re.compile(r"\b(?:học|đầu|giữa|cuối|sau|trước|tới|na
 
 
 @rule(
-    r"năm (?P<theme>[^0-9()]+?),? (?:năm |\((?P<since>[0-9]{4})-)?(?P<y>[0-9]{4})(?(since)\))",
-    "năm",
+    r"năm (?P<theme>[^0-9()]+?),? (?:năm |\((?P<since>[0-9]{4})-)?(?P<y>[0-9]{4})(?(since)\))"
 )
 def _themed_year(m: re.Match[str], year: int | None, text: str) -> Timing | None:
     """"Năm Đoàn kết hữu nghị Việt Nam - Lào 2022" is the year 2022; the theme is set aside
