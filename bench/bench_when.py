@@ -3,7 +3,8 @@
     python bench/bench_when.py [--phrases N] [--rounds R] [--baseline-src DIR]
 
 The phrases are the forms admins paste (dates, deadlines, months, quarters, ranges, recurring
-duties), each with its own day and year so no cache can help. Each round runs, in fresh
+duties) with random days and years; some repeat, as in a pasted column. ``--distinct`` makes
+every phrase new, so every one is parsed. Each round runs, in fresh
 interpreters and in alternation, this checkout's `reminderd when --json -` and, when
 ``--baseline-src`` names another checkout's source folder (e.g. a `git worktree` of the
 previous release), that checkout's; the floor is the same interpreter reading stdin and
@@ -56,13 +57,20 @@ FLOOR = (
 WHEN = "import sys; from reminderd.cli import main; sys.exit(main(['when', '--json', '-']))"
 
 
-def phrases(n: int, seed: int) -> str:
+def phrases(n: int, seed: int, *, distinct: bool = False) -> str:
+    """n phrases as a pasted column repeats them; ``distinct``: no phrase twice (every one a
+    parse, nothing for a cache to find)."""
     rng = random.Random(seed)
-    out = []
-    for _ in range(n):
+    out: list[str] = []
+    seen: set[str] = set()
+    while len(out) < n:
         form = rng.choice(FORMS)
-        out.append(form.format(d=rng.randint(1, 27), m=rng.randint(1, 12),
-                               y=rng.randint(2020, 2029), q=rng.choice(QUARTERS)))
+        text = form.format(d=rng.randint(1, 27), m=rng.randint(1, 12),
+                           y=rng.randint(2000, 2099), q=rng.choice(QUARTERS))
+        if distinct and text in seen:
+            continue
+        seen.add(text)
+        out.append(text)
     return "\n".join(out) + "\n"
 
 
@@ -87,9 +95,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--baseline-src", type=Path, help="another checkout to compare with")
     ap.add_argument("--seed", type=int, default=20261206)
+    ap.add_argument("--distinct", action="store_true", help="no phrase twice")
     args = ap.parse_args()
-    text = phrases(args.phrases, args.seed)
-    print(f"seed {args.seed}, {args.phrases} phrases, {args.rounds} rounds (medians)")
+    text = phrases(args.phrases, args.seed, distinct=args.distinct)
+    kind = "distinct " if args.distinct else ""
+    print(f"seed {args.seed}, {args.phrases} {kind}phrases, {args.rounds} rounds (medians)")
     sources = {"floor": (FLOOR, None), "this": (WHEN, ROOT)}
     if args.baseline_src:
         sources["baseline"] = (WHEN, args.baseline_src)

@@ -109,24 +109,48 @@ def _phrases(texts: Sequence[str]) -> list[str]:
 
 
 def cmd_when(args: argparse.Namespace) -> int:
+    """Each phrase as read, one line each, in order. A column pasted from a document repeats
+    its phrases: a phrase seen before prints the line made for it, and output is written in
+    blocks rather than a write per line."""
     year = args.year if args.year is not None else system_now().year
-    status = 0
+    failed = False
+    made: dict[str, tuple[str, bool]] = {}  # phrase -> (its line, read?)
+    out: list[str] = []
     for text in _phrases(args.text):
-        try:
-            timing = parse_time(text, args.year)
-        except TimeExprError as exc:
-            status = 1
-            if args.json:
-                print(json.dumps({"text": text, "error": str(exc)}, ensure_ascii=False))
-            else:
-                print(f"error: {exc}", file=sys.stderr)
-            continue
-        info = describe(timing, year, _calendar_for(timing))
-        if args.json:
-            print(json.dumps(info, ensure_ascii=False))
-        else:
-            print(_when_line(info))
-    return status
+        line = made.get(text)
+        if line is None:
+            line = made[text] = _when_output(text, args.year, year, json_out=args.json)
+        if line[1] or args.json:
+            out.append(line[0])
+        else:  # the error goes to stderr after the lines before it
+            _flush(out)
+            sys.stdout.flush()
+            print(line[0], file=sys.stderr)
+        failed = failed or not line[1]
+        if len(out) >= 1024:
+            _flush(out)
+    _flush(out)
+    return 1 if failed else 0
+
+
+def _when_output(
+    text: str, plan_year: int | None, year: int, *, json_out: bool
+) -> tuple[str, bool]:
+    """The line for one phrase, and whether it was read (an error line otherwise)."""
+    try:
+        timing = parse_time(text, plan_year)
+    except TimeExprError as exc:
+        if json_out:
+            return json.dumps({"text": text, "error": str(exc)}, ensure_ascii=False), False
+        return f"error: {exc}", False
+    info = describe(timing, year, _calendar_for(timing))
+    return (json.dumps(info, ensure_ascii=False) if json_out else _when_line(info)), True
+
+
+def _flush(lines: list[str]) -> None:
+    if lines:
+        sys.stdout.write("\n".join(lines) + "\n")
+        lines.clear()
 
 
 def _calendar_for(timing: Timing) -> WorkCalendar | None:
