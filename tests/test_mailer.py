@@ -477,7 +477,7 @@ def test_compat32_mime_equivalent(renderer: Renderer) -> None:
     assert shape(ours) == shape(theirs)
 
 
-# --- the subject trap (RFC 2047, docs/traps.md) ----------------------------------------
+# --- the subject trap (RFC 2047, docs/library-pitfalls.md) ----------------------------------------
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 # Anything that can end a header line for some parser (str.splitlines() breaks on all of
 # these), other control characters, and "=?" which starts an encoded word that could decode
-# to one (header injection: docs/traps.md). Tab is allowed: it is header white space.
+# to one (header injection: docs/library-pitfalls.md). Tab is allowed: it is header white space.
 _UNSAFE_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]|=\?")
 _NOT_IN_ADDRESS = frozenset(' <>,;"()[]\\')
 # one mailbox: "Name <address>" or a bare address; never a list of them

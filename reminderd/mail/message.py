@@ -4,7 +4,7 @@
 ``.ics`` attached; the subject and display names encoded (RFC 2047) by
 :func:`encoded_words`, every character inside a word. On Python 3.11.7
 ``EmailMessage(policy=SMTP)`` folds Vietnamese subjects so that spaces between encoded
-words are lost (docs/traps.md); this does not. Header values with CR, LF, other line-breaking
+words are lost (docs/library-pitfalls.md); this does not. Header values with CR, LF, other line-breaking
 characters or ``=?`` are refused (header injection, CVE-2024-6923 family).
 """
 
@@ -50,7 +50,7 @@ class RenderedMail:
 # which made building cost 0.6-0.7 ms against 0.05 ms here, and the send pass's budget is
 # about 1 ms per message. The one part that needs care, the RFC 2047 subject, is encoded by
 # encoded_words (as compat32's email.header.Header does it, in a twelfth of the time; not as
-# EmailMessage(policy=SMTP) does: docs/traps.md). Tests parse the result back with the stdlib
+# EmailMessage(policy=SMTP) does: docs/library-pitfalls.md). Tests parse the result back with the stdlib
 # parser (compat32 and policy.default) and compare it with the email.mime-built equivalent.
 
 _CRLF = "\r\n"
@@ -96,7 +96,7 @@ def encoded_words(text: str, *, first_line_room: int = 78) -> str:
     """``text`` as RFC 2047 ``=?utf-8?b?...?=`` words folded with CRLF SP, each word under
     the line length and holding whole UTF-8 characters. Every character, spaces included,
     is inside a word, so decoders (which drop the white space between adjacent words)
-    give back exactly ``text``: the trap that ``policy.SMTP`` falls into (docs/traps.md).
+    give back exactly ``text``: the trap that ``policy.SMTP`` falls into (docs/library-pitfalls.md).
     Written here because ``email.header.Header``, which does the same, took 61 us of the
     send pass's ~1 ms per message (measured here)."""
     raw = text.encode("utf-8")
