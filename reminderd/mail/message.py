@@ -4,8 +4,8 @@
 ``.ics`` attached; the subject and display names encoded (RFC 2047) by
 :func:`encoded_words`, every character inside a word. On Python 3.11.7
 ``EmailMessage(policy=SMTP)`` folds Vietnamese subjects so that spaces between encoded
-words are lost (docs/library-pitfalls.md); this does not. Header values with CR, LF, other line-breaking
-characters or ``=?`` are refused (header injection, CVE-2024-6923 family).
+words are lost (docs/library-pitfalls.md); this does not. Header values with CR, LF, other
+line-breaking characters or ``=?`` are refused (header injection, CVE-2024-6923 family).
 """
 
 from __future__ import annotations
@@ -50,8 +50,9 @@ class RenderedMail:
 # which made building cost 0.6-0.7 ms against 0.05 ms here, and the send pass's budget is
 # about 1 ms per message. The one part that needs care, the RFC 2047 subject, is encoded by
 # encoded_words (as compat32's email.header.Header does it, in a twelfth of the time; not as
-# EmailMessage(policy=SMTP) does: docs/library-pitfalls.md). Tests parse the result back with the stdlib
-# parser (compat32 and policy.default) and compare it with the email.mime-built equivalent.
+# EmailMessage(policy=SMTP) does: docs/library-pitfalls.md). Tests parse the result back with
+# the stdlib parser (compat32 and policy.default) and compare it with the email.mime-built
+# equivalent.
 
 _CRLF = "\r\n"
 
