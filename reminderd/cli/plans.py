@@ -8,6 +8,7 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +160,13 @@ def _calendar_for(timing: Timing) -> WorkCalendar | None:
     if rel is None or rel.start is None:
         return None
     years = rel.amount if rel.unit == "year" else rel.amount // 12 if rel.unit == "month" else 0
-    return build_calendar(range(rel.start.year, rel.start.year + years + 2))
+    return _calendar(rel.start.year, rel.start.year + years + 1)
+
+
+@lru_cache(maxsize=64)
+def _calendar(first: int, last: int) -> WorkCalendar:
+    """One calendar per span of years: a pasted column counts many periods from the same years."""
+    return build_calendar(range(first, last + 1))
 
 
 _WHEN_EXTRA = (("nominal", "ngày ghi"), ("workdays", "số ngày làm việc"),
