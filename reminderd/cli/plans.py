@@ -76,29 +76,20 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"  warnings: {len(pending)} item(s) have no date and get no reminders:")
         for item in pending:
             print(f"    {item.origin}: {item.key}: {item.reason}")
-    aside = [(task.origin, task.when) for plan in plans.plans for task in plan.tasks
+    aside = [(task.origin, plan.year, task.when) for plan in plans.plans for task in plan.tasks
              if task.when.ignored]
     if aside:
         print(f"  warnings: {len(aside)} time phrase(s) were read with words set aside; check "
               "that the date is the one meant (docs/cach-ghi-thoi-gian.md):")
-        for origin, timing in aside:
+        for origin, year, timing in aside:
+            info = describe(timing, year)
+            info.pop("ignored", None)  # said after the reading, as the words themselves
             words = ", ".join(repr(w) for w in timing.ignored)
-            print(f"    {origin}: warning: {timing.text!r} read as {describe_short(timing)}; "
+            print(f"    {origin}: warning: {timing.text!r} read as: {reading(info)}; "
                   f"set aside: {words}")
     for line in review_summary(ws, today):  # what new or changed plan files add
         print(line)
     return 0
-
-
-def describe_short(timing: Timing) -> str:
-    """"window 01/09/2025 - 30/09/2025", "deadline 19/11/2025 17:00" for check's warnings."""
-    def d(day: date | None) -> str:
-        return f"{day:%d/%m/%Y}" if day else "…"
-
-    span = d(timing.end) if timing.start is None else f"{d(timing.start)} - {d(timing.end)}"
-    rule = timing.recurrence.rrule if timing.recurrence is not None else None
-    at = f" {timing.time}" if timing.time else ""
-    return f"{timing.kind} {rule or span}{at}"
 
 
 # --- when ------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from reminderd.core.model import Agreement, Occasion, OccasionKind, Plan, Plans,
 from reminderd.core.occurrence import Occurrence, OccurrenceKind
 from reminderd.core.recurrence import expand as expand_rule
 from reminderd.core.recurrence import period_label
-from reminderd.core.timing import Kind, Recurrence
-from reminderd.core.workdays import WorkCalendar, period_end
+from reminderd.core.timing import Kind, Recurrence, Relative
+from reminderd.core.workdays import WorkCalendar, add_months, period_end
 
 MAX_OCCURRENCES = 2_000_000
 MAX_PER_ITEM = 10_000
@@ -219,21 +219,15 @@ def _occasion(occasion: Occasion, start: date, end: date) -> Iterator[Occurrence
 
 def add_years(day: date, years: int) -> date:
     """The same day and month ``years`` later; 29/2 becomes 28/2 in a common year."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
+    return add_months(day, 12 * years)
 
 
 def agreement_expiry(agreement: Agreement, calendar: WorkCalendar) -> date | None:
-    """Last day of validity (Civil Code Art. 147-148).
-
-    The signing day is not counted; a period in years ends on the corresponding day and
-    month of its last year; if that is a weekend or holiday it ends on the next working day.
-    """
+    """Last day of validity: ``valid_years`` counted from the signing day, the one rule for a
+    period from a date (Civil Code Art. 147-148, ``workdays.period_end``)."""
     if agreement.valid_years is None:
         return None
-    return calendar.next_working(add_years(agreement.signed, agreement.valid_years))
+    return period_end(Relative(agreement.valid_years, "year", "ký", agreement.signed), calendar)
 
 
 def _agreement(
