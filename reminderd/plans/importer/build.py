@@ -19,9 +19,10 @@ from reminderd.core.errors import TimeExprError
 from reminderd.core.model import Plans
 from reminderd.core.timeexpr import describe, parse_time
 from reminderd.plans.importer.cells import split_agencies
+from reminderd.plans.importer.duties import tasks_from_duties
 from reminderd.plans.importer.lines import drop_page_furniture, nfc_lines
 from reminderd.plans.importer.model import PlanInfo, RawTask
-from reminderd.plans.importer.prose import tasks_from_prose
+from reminderd.plans.importer.prose import heading_path, tasks_from_prose
 from reminderd.plans.importer.readers import Table, read_document
 from reminderd.plans.importer.tables import (
     find_text_tables,
@@ -42,12 +43,13 @@ _TIMEISH = re.compile(
     r"|^(?:\d{1,2}/)?\d{1,2}/(?:19|20)\d\d\b|^(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)?\d\d)?\b",
     re.IGNORECASE,
 )
+_ROMAN_NUMBER = re.compile(r"^[IVXLC]+(?:\.|$)")
 _NOT_TIME = re.compile(r"^(?:nguồn|ngân sách|kinh phí|không phát sinh|theo dự toán)", re.I)
 
 
 @dataclass
 class Problem:
-    kind: str  # unknown_agency | group | time | no_lead | no_time | duplicate
+    kind: str  # unknown_agency | group | time | no_lead | no_time | duplicate | from_text
     message: str  # Vietnamese, for the draft and the terminal
 
     def as_json(self) -> dict[str, str]:
@@ -91,8 +93,11 @@ def extract(path: Path, year: int | None = None) -> tuple[PlanInfo, list[RawTask
         if _NOT_TIME.match(text):
             return False
         try:
-            parse_time(text, plan_year)
-            return True
+            timing = parse_time(text, plan_year)
+            # read only past words set aside at its start ("hiểm y tế từ năm 2027 …", the
+            # rest of a content cell cut by a page break): not a time cell
+            return not (timing.ignored and text.startswith(timing.ignored[0])
+                        and not _timeish(text))
         except TimeExprError:
             return _timeish(text) and not any(c.isalpha() and c.isupper() for c in text[1:8]
                                               if text[:3].lower() not in ("quý", "thá", "năm"))
@@ -102,19 +107,48 @@ def extract(path: Path, year: int | None = None) -> tuple[PlanInfo, list[RawTask
         raw.extend(tasks_from_table(table, is_time))
     tables = find_text_tables(lines)
     taken: list[tuple[int, int]] = []
+    read: list[tuple[str, list[RawTask]]] = []
     for head_at, start, roles in tables:
         if taken and head_at < taken[-1][1]:
             continue  # the header repeated on a later page of a table already read
         header = lines[head_at:start]
         tasks, end = tasks_from_text_table(lines, start, roles, header, is_time)
-        raw.extend(tasks)
+        read.append((heading_path(lines, head_at), tasks))
         taken.append((head_at, end))
+    raw.extend(_placed(read))
     rest = [ln for i, ln in enumerate(lines) if not any(a <= i < b for a, b in taken)]
     raw.extend(tasks_from_prose(rest))
+    raw.extend(t for t in tasks_from_duties(rest, is_time) if not _told(t, raw))
     if info.year is None:
         years = Counter(int(y) for t in raw for y in re.findall(r"\b(20\d\d)\b", t.when))
         info.year = years.most_common(1)[0][0] if years else None
     return info, raw
+
+
+def _told(duty: RawTask, tasks: list[RawTask]) -> bool:
+    """Whether a deadline read from running text is a task already read (its number, or
+    the same deadline under the same heading, as a labelled block gives it)."""
+    when = fold(" ".join(duty.when.split()))
+    return any(
+        t.number == duty.number or (
+            (t.number.startswith(duty.number + ".") or duty.number.startswith(t.number + "."))
+            and when in fold(" ".join(t.when.split())))
+        for t in tasks
+    )
+
+
+def _placed(read: list[tuple[str, list[RawTask]]]) -> list[RawTask]:
+    """The tables' tasks; when two tables number their rows alike (two tables under
+    "III.1.a)" and "III.1.b)", each from 1), each row takes its heading's number too."""
+    numbers = Counter(t.number for _place, tasks in read for t in tasks)
+    out: list[RawTask] = []
+    for place, tasks in read:
+        clash = any(numbers[t.number] > 1 for t in tasks)
+        if place and clash and not any(_ROMAN_NUMBER.match(t.number) for t in tasks):
+            for task in tasks:
+                task.number = f"{place}.{task.number}"
+        out.extend(tasks)
+    return out
 
 
 def import_document(
@@ -135,6 +169,11 @@ def import_document(
         base = task.number or str(len(out) + 1)
         used[base] += 1
         item.task_id = base if used[base] == 1 else f"{base}-{used[base]}"
+        if task.source == "text":
+            item.problems.append(Problem(
+                "from_text", "đọc từ một đoạn văn (không phải bảng hay mục “Thời gian: …”): "
+                "kiểm tra cơ quan và thời hạn với câu trong văn bản, hoặc bỏ nhiệm vụ này",
+            ))
         _agencies(item, matcher)
         _time(item, plan_year or None)
         _duplicate(item, existing)

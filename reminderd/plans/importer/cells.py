@@ -28,19 +28,20 @@ _NAMED_HEADS = (
     r"Viện kiểm sát|Ủy ban|Uỷ ban|Hội đồng|Mặt trận|Cảng vụ|Kiểm toán|Thông tấn xã|"
     r"Ngôi trường|Bệnh viện|Tổ công tác|Chính phủ|Thủ tướng|Tỉnh ủy|Tỉnh uỷ|Huyện ủy|"
     r"Huyện uỷ|Thành ủy|Thành uỷ|Quân khu|Bộ Chỉ huy|Bộ đội|Công an|Cơ quan|Đơn vị|"
-    r"Thường trực|Địa phương|Thuế(?=\s+(?:[A-ZĐ]|tỉnh|thành phố))"
+    r"Thường trực|Địa phương|Thuế(?=\s+(?:[A-ZĐ]|tỉnh|thành phố))|Vụ(?=\s+[A-ZĐ])|"
+    r"Lãnh đạo(?=\s+[A-ZĐ])"
 )
 _PLAIN_HEADS = r"UBND|HĐND|VP|MTTQ|UBMTTQ|BQL|Tỉnh đoàn|Thành đoàn|Huyện đoàn"
 _GROUP_NOUNS = (
     r"sở|ban|ngành|bộ|cơ quan|đơn vị|địa phương|tổ chức|hội|đoàn thể|doanh nghiệp|"
     r"huyện|xã|phường|quận|UBND|Ủy ban|trường|phòng|Sở|Bộ|Hội|Ban|cơ sở|thành viên|"
-    r"thành phố|tỉnh|nhà trường|ngân hàng"
+    r"thành phố|tỉnh|nhà trường|ngân hàng|hợp tác xã|hiệp hội|tập đoàn|tổng công ty|công ty"
 )
 _HEAD_RX = re.compile(
     rf"(?:(?:{_NAMED_HEADS})(?=[\s:]|$)(?!\s+(?:{_NOT_AGENCY})\b)"
     rf"|(?:{_PLAIN_HEADS})\b|(?:VTV|VOV|TTXVN|BHXH|VNPT|EVN|KBNN|TAND|VKSND)\b"
     rf"|[A-ZĐ]{{2,}}(?:&[A-ZĐ]+)?(?=\s*(?:[,;]|$))"
-    rf"|(?:các|Các|những|Những|toàn thể|Toàn thể)\s+(?:{_GROUP_NOUNS})\b)"
+    rf"|(?:các|Các|những|Những|toàn thể|Toàn thể)\s+(?:(?i:{_GROUP_NOUNS})\b|[A-ZĐ]{{2,}}\b))"
 )
 
 

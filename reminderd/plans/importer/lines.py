@@ -18,12 +18,19 @@ _GAZETTE = re.compile(r"^\s*CÔNG\s*BÁO\b|^\s*Công báo\s*(?:số|/)", re.IGNO
 _PAGE_NUMBER = re.compile(
     r"^\s*(?:[-–]\s*)?\d{1,4}(?:\s*[-–])?\s*$|^\s*Trang\s+\d+(?:\s*/\s*\d+)?\s*$"
 )
+_SIGNED = re.compile(r"^\s*(?:Người ký|Thời gian ký)\s*:")
+_STAMP = re.compile(r"^\s*(?:Người ký|Thời gian ký|Email|Cơ quan)\s*:")
 _SITE = re.compile(r"^\s*(?:Nguồn tra cứu|Nguồn:|Xem thêm|Tải về|In bài)", re.IGNORECASE)
 
 _JOIN_WORDS = frozenset(
     re.split(r"\s+", """và của các với tại cho trong về theo hoặc những được để trên từ đến ngày
     tháng năm quý do là có đối giữa bằng nhằm qua thuộc vào trước sau nhân dịp thiểu khoảng""")
 )
+_LIST_HEAD = re.compile(r"^(?:các|Các) (?:Bộ|Sở|Ban|bộ|sở|ban)\s*:$")
+_UNFINISHED = re.compile(r"(?:Ban Chỉ đạo|Ban Quản lý|Hội đồng|Ủy ban|Uỷ ban|Ban Thường vụ)$")
+_LIST_ITEM = re.compile(r"^(\d{1,2})\.\s+\S")
+_DATE_WORDS = frozenset(("năm", "tháng", "quý", "ngày"))
+_NEEDS_MORE = frozenset(("UBND", "HĐND", "dân"))  # "UBND" / "các xã, phường": one name
 _JOIN_END = re.compile(r"[,;:(&/–-]$")
 # an agency's name cut after its head word ("Sở" / "Nông nghiệp và Môi trường")
 _HEAD_END = frozenset(re.split(r"\s+", "sở bộ ban cục viện phòng tâm đoàn ủy uỷ"))
@@ -63,6 +70,9 @@ def drop_page_furniture(lines: list[str]) -> list[str]:
             for j in (i - 1, i + 1):
                 if 0 <= j < len(lines) and _PAGE_NUMBER.match(lines[j]):
                     skip.add(j)
+        if _SIGNED.match(line):  # the digital signature's stamp, and its lines around
+            skip.update(j for j in range(i - 3, i + 4) if 0 <= j < len(lines)
+                        and _STAMP.match(lines[j]))
     for i, line in enumerate(lines):
         if i in skip:
             continue
@@ -77,17 +87,29 @@ def continues(previous: str, line: str, header: bool = False) -> bool:
     if not previous or not line:
         return False
     first = line[0]
+    if first.islower() and _LIST_ITEM.match(previous):
+        return True  # the rest of an item of a numbered list ("1. Bộ Tài chính …")
     if first.islower() and not (
         line.startswith(("các ", "những ")) and starts_like_agency(line)
+        and previous.split()[-1] not in _NEEDS_MORE
         and not _JOIN_END.search(previous)
         and previous.split()[-1].lower() not in _JOIN_WORDS
     ):
         return True
     if first in ")]}%" or (first == "(" and not _ROW_MARK.match(line[1:])):
         return True
+    item = _LIST_ITEM.match(line)
+    if item and int(item[1]) >= 2 and re.search(rf"(?:^|\s){int(item[1]) - 1}\.\s", previous):
+        return True  # "1. Bộ Tài chính …" / "2. Bộ Tư pháp …": a numbered list in one cell
+    if _LIST_HEAD.match(previous) or (_UNFINISHED.search(previous) and first.isupper()):
+        return True  # "Các Bộ:" / "NN&MT, Xây dựng, …"; "Ban Chỉ đạo" / "Phòng thủ dân sự …"
     last_word = previous.split()[-1].lower()
+    if previous in ("Lãnh đạo", "Đại diện", "Đại diện lãnh đạo") and starts_like_agency(line):
+        return True  # "Lãnh đạo" / "Sở Giáo dục và Đào tạo"
     if previous.endswith(":") and (starts_like_agency(line) or _TIME_START.match(line)):
         return False  # "… sau đây:" ends its cell; an agency or a time is the next one
+    if last_word in _DATE_WORDS and first.isupper() and starts_like_agency(line):
+        return False  # "Thường xuyên trong năm" / "Các sở, ban, ngành": a date, then an agency
     if _JOIN_END.search(previous) or last_word in _JOIN_WORDS:
         return not _ROW_MARK.match(line) or (first.isdigit() and "/" in line.split()[0])
     if last_word == "số" and first.isdigit() and "/" in line.split()[0]:
@@ -96,7 +118,9 @@ def continues(previous: str, line: str, header: bool = False) -> bool:
         return True  # "(theo Nghị quyết số" / "59/2026/NQ-HĐND …)"
     if _ROW_MARK.match(line) or first.isdigit() or _DOC_WORD.match(line) or header:
         return False
-    if last_word in _HEAD_END and (starts_like_agency(previous) or " " not in previous):
+    cut_head = last_word in _HEAD_END and (
+        previous.split()[-1][:1].isupper() or last_word in ("tâm", "ủy", "uỷ"))  # not "cán bộ"
+    if cut_head and first.isupper():
         return True  # "Trung tâm Phục vụ hành chính công, Sở" / "Nông nghiệp và Môi trường"
     # "Văn phòng UBND" / "Thành phố"; "Tập đoàn" / "Viettel": the end of an agency's name
     return (first.isupper() and len(line.split()) <= 2 and starts_like_agency(previous)

@@ -14,7 +14,7 @@ class RawTask:
     lead_text: str = ""
     support_text: str = ""
     when: str = ""
-    source: str = "table"  # "table" | "prose"
+    source: str = "table"  # "table" | "prose" | "text" (a deadline in running text)
     notes: list[str] = field(default_factory=list)
 
 

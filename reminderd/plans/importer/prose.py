@@ -21,16 +21,23 @@ from dataclasses import dataclass, field
 from reminderd.plans.importer.lines import continues
 from reminderd.plans.importer.model import RawTask
 
-_FIELD = re.compile(
-    r"^(?:[-+•*]\s*)?(?P<label>"
-    r"thời gian(?: dự kiến| thực hiện| hoàn thành| tổ chức)?(?: dự kiến)?"
-    r"|thời hạn(?: hoàn thành| thực hiện)?|tiến độ(?: thực hiện| hoàn thành)?"
-    r"|(?:cơ quan|đơn vị) chủ trì(?: thực hiện)?(?: và (?:cơ quan|đơn vị) phối hợp)?"
-    r"|chủ trì(?: thực hiện)?|(?:cơ quan|đơn vị) thực hiện|(?:cơ quan|đơn vị) phối hợp"
-    r"|phối hợp(?: thực hiện)?|sản phẩm|kết quả(?: đầu ra)?|kinh phí(?: thực hiện)?"
-    r")\s*:\s*(?P<value>.*)$",
-    re.IGNORECASE,
+_W = r"(?: [^\W\d_]+)"  # one more word of a label ("Cơ quan chủ trì soạn thảo")
+_LABEL = (
+    r"(?:thời gian|thời hạn|tiến độ|hạn hoàn thành|mốc thời gian)" + _W + r"{0,5}|hoàn thành"
+    r"|(?:cơ quan|đơn vị|cơ quan, đơn vị|cơ quan/đơn vị|cơ quan, địa phương)"
+    r" (?:chủ trì|thực hiện|tham mưu|chịu trách nhiệm|đầu mối)" + _W + r"{0,4}"
+    r"|chủ trì" + _W + r"{0,4}|trách nhiệm(?: thực hiện| chủ trì)?|phân công(?: thực hiện)?"
+    r"|(?:cơ quan|đơn vị|cơ quan, đơn vị|cơ quan/đơn vị) phối hợp" + _W + r"{0,2}"
+    r"|phối hợp(?: thực hiện)?"
+    r"|sản phẩm" + _W + r"{0,3}|kết quả(?: đầu ra| dự kiến| sản phẩm)?|hình thức(?: văn bản)?"
+    r"|(?:nguồn )?kinh phí(?: thực hiện)?|cấp (?:trình|ban hành)|cơ quan (?:trình|ban hành)"
+    r"|nội dung(?: công việc| thực hiện| chính)?"
 )
+_FIELD = re.compile(
+    rf"^(?:[-+•*]\s*|[a-zđ][).]\s+)?(?P<label>{_LABEL})\s*:\s*(?P<value>.*)$", re.IGNORECASE
+)
+# a second field on the same line: "Chủ trì: Sở A; phối hợp: Sở B. Thời gian: quý II."
+_NEXT_FIELD = re.compile(rf"[.;,]\s+(?=(?:{_LABEL})\s*:)", re.IGNORECASE)
 _ROMAN = re.compile(r"^([IVXLC]{1,6})[.)]\s+(\S.*)$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)[.)]\s*(\S.*)$")
 _LETTER = re.compile(r"^([a-zđ])[)]\s*(\S.*)$")
@@ -39,16 +46,30 @@ _SUB = re.compile(r"^\+\s*(\S.*)$")
 
 
 def _role(label: str) -> str:
-    label = label.lower()
+    label = " ".join(label.lower().split())
     if "chủ trì" in label and "phối hợp" in label:
         return "both"
-    if label.startswith(("thời", "tiến độ")):
+    if label.startswith(("thời", "tiến độ", "hạn ", "hoàn thành", "mốc")):
         return "time"
+    if label.startswith("nội dung"):
+        return "content"
+    if label.startswith(("sản phẩm", "kết quả", "hình thức", "kinh phí", "nguồn", "cấp ",
+                         "cơ quan trình", "cơ quan ban hành")):
+        return "note"
     if "phối hợp" in label:
         return "support"
-    if "chủ trì" in label or "thực hiện" in label:
-        return "lead"
-    return "note"
+    return "lead"
+
+
+def split_fields(lines: list[str]) -> list[str]:
+    """A line holding several fields as one line per field."""
+    out: list[str] = []
+    for line in lines:
+        if _FIELD.match(line):
+            out.extend(p for p in _NEXT_FIELD.split(line) if p)
+        else:
+            out.append(line)
+    return out
 
 
 @dataclass
@@ -68,7 +89,7 @@ def tasks_from_prose(lines: list[str]) -> list[RawTask]:
     current: _Block | None = None
     bullets = 0
     previous_blank = True
-    for line in lines:
+    for line in split_fields(lines):
         if not line:
             previous_blank = True
             continue
@@ -80,6 +101,10 @@ def tasks_from_prose(lines: list[str]) -> list[RawTask]:
                 blocks.append(current)
             role = _role(f["label"])
             value = f["value"].strip()
+            if role == "content":
+                if not current.title:
+                    current.title.append(value)
+                role = "note"
             if role in current.fields and role in ("time", "lead"):
                 current = _Block(current.path, current.bullet, list(current.title))
                 blocks.append(current)
@@ -90,12 +115,10 @@ def tasks_from_prose(lines: list[str]) -> list[RawTask]:
         if sub and current is not None and current.last == "time" and not current.fields["time"]:
             current.subtimes.append(sub[1])
             continue
-        heading = _heading(line)
-        if heading is not None:
-            level, number, text = heading
-            while path and path[-1][0] >= level:
-                path.pop()
-            path.append((level, number))
+        head = heading(line)
+        if head is not None:
+            level, number, text = head
+            enter(path, level, number)
             bullets = 0
             current = _Block(tuple(n for _, n in path), 0, [text])
             blocks.append(current)
@@ -122,12 +145,41 @@ def tasks_from_prose(lines: list[str]) -> list[RawTask]:
     return _number(blocks)
 
 
+def enter(path: list[tuple[int, str]], level: int, number: str) -> None:
+    """Step into a heading: leave the headings at its level or deeper, then add it."""
+    while path and path[-1][0] >= level:
+        path.pop()
+    path.append((level, number))
+
+
+_APPENDIX = re.compile(r"^(?:PHỤ LỤC|Phụ lục\s+[IVX\d]+|DANH MỤC|BIỂU)\b")
+
+
+def heading_path(lines: list[str], upto: int) -> str:
+    """The numbered headings a line stands under ("III.1.a"); "" in an appendix, whose
+    tables number their own rows."""
+    path: list[tuple[int, str]] = []
+    for line in lines[:upto]:
+        if _APPENDIX.match(line):
+            path = []
+            continue
+        head = heading(line)
+        if head is not None:
+            enter(path, head[0], head[1])
+    return ".".join(flat_path(tuple(n for _, n in path)))
+
+
+def is_field(line: str) -> bool:
+    """Whether a line is a labelled field ("Thời gian: …", "b) Cơ quan chủ trì: …")."""
+    return _FIELD.match(line) is not None
+
+
 def continues_field(block: _Block, line: str) -> bool:
     value = block.fields.get(block.last, "")
     return not value or continues(value, line) or (line[:1].isdigit() and len(line) < 30)
 
 
-def _heading(line: str) -> tuple[int, str, str] | None:
+def heading(line: str) -> tuple[int, str, str] | None:
     m = _ROMAN.match(line)
     if m and m[2][:1].isupper():
         return 0, m[1], m[2]
@@ -148,7 +200,7 @@ def _number(blocks: list[_Block]) -> list[RawTask]:
     tasks: list[RawTask] = []
     letters: dict[tuple[str, ...], int] = {}
     for b in worked:
-        parts = list(_flat(b.path))
+        parts = list(flat_path(b.path))
         if b.bullet and per_heading[b.path] > 1:
             letters[b.path] = letters.get(b.path, 0) + 1
             parts.append("abcdefghiklmnopqrstuvxy"[min(letters[b.path], 23) - 1])
@@ -168,7 +220,7 @@ def _number(blocks: list[_Block]) -> list[RawTask]:
                     title=title if len(times) == 1 else f"{title} ({label})",
                     lead_text=lead.rstrip(". "),
                     support_text=support.rstrip(". "),
-                    when=when.strip().rstrip(".").strip(),
+                    when=when.strip().rstrip(".;,").strip(),
                     source="prose",
                     notes=notes,
                 )
@@ -176,7 +228,7 @@ def _number(blocks: list[_Block]) -> list[RawTask]:
     return tasks
 
 
-def _flat(path: tuple[str, ...]) -> list[str]:
+def flat_path(path: tuple[str, ...]) -> list[str]:
     """"II", "1", "1.3" -> "II", "1.3" (a dotted number already holds its parents)."""
     out: list[str] = []
     for part in path:

@@ -8,46 +8,48 @@ roles of the columns and their order.
 In a flattened table (a gazette PDF copied as text) each row starts at its number (a line
 "1", "2." or a Roman "II" for a group), the cells follow one per line, a long cell broken
 over several lines, and an empty cell leaves no line. The cells are rejoined
-(:func:`reminderd.plans.importer.lines.join_cells`) and read by what they hold: the first is the
-content, cells that start like an agency name are the lead then the coordinating agencies,
-the cell our time grammar reads (or that looks like a time) is the time; the rest
-(products, funding, notes) are kept as notes. The header repeated on each page and the
-column numbering row ("(1) (2) (3)") are skipped.
+(:func:`reminderd.plans.importer.lines.join_cells`) and put back in their columns by
+:mod:`reminderd.plans.importer.rows`. The header repeated on each page and the column
+numbering row ("(1) (2) (3)") are skipped.
 
 What gazette copies add, and how it is read:
 - a running number beside the document's own ("1" / "a)", "28" / "8"): the task keeps the
   document's numbering ("1.a", "8"), and a group number may restart the count;
-- a row with exactly one cell per column is read in the header's column order (a lead that
-  does not look like an agency, "Thuế Hà Nội", a time column of days, "7");
+- a header over two lines ("Đơn vị thực hiện" spanning "Chủ trì" / "Phối hợp");
 - a group row whose cells span its sub-rows (a merged "Cơ quan chủ trì" or "Thời hạn"):
   its sub-rows without a lead or a time take the group's;
-- a row cut by a page break: nothing joins across the break, and the part after it goes
-  back to the content, or to the notes once the agencies or the time have been read.
+- a row cut by a page break: nothing joins across the break, and the part after it
+  continues the columns from the first;
+- two cells the text layer set on one line ("Bộ Nông nghiệp và Môi trường Các bộ, cơ quan");
+- a second table of the same shape after a paragraph introducing it ("b) … gồm 10 chuyên
+  mục sau:"), and the body going on after a table ("IV. TỔ CHỨC THỰC HIỆN").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-from reminderd.plans.importer.cells import starts_like_agency
 from reminderd.plans.importer.lines import join_cells
 from reminderd.plans.importer.model import RawTask
 from reminderd.plans.importer.readers import Table
+from reminderd.plans.importer.rows import BREAK, TimeTest, row_task, split_at_breaks
 from reminderd.plans.names import fold
 
 # column roles, looked for in this order so that "Thời gian thực hiện" is a time, not a lead
 _ROLE_WORDS = (
     ("other", r"^mã\b"),
-    ("time", r"thời gian|thời hạn|tiến độ|hoàn thành|thời điểm|số ngày|ngày dự kiến"),
+    ("time", r"thời gian|thời hạn|tiến độ|hoàn thành|thời điểm|số ngày|ngày dự kiến|lộ trình|"
+             r"mốc|năm thực hiện|năm triển khai"),
     ("funding", r"kinh phí|nguồn vốn|dự toán"),
     ("product", r"sản phẩm|kết quả|hình thức văn bản|văn bản"),
     ("support", r"phối hợp"),
     ("lead", r"chủ trì|thực hiện|cơ quan|đơn vị|trách nhiệm"),
     ("content", r"nội dung|nhiệm vụ|tên|hoạt động|công việc|giải pháp|chương trình"),
     ("note", r"ghi chú"),
-    ("stt", r"^s[ốo]? ?tt\b|^tt\b"),
+    ("stt", r"^s[ốo]? ?tt\b|^tt\b|^chi tiết$"),
 )
+_CONTENT_FIRST = re.compile(r"^(?:nội dung|nhiệm vụ|tên (?:nhiệm vụ|hoạt động|công việc|đề án)|"
+                            r"hoạt động|công việc|giải pháp)\b")
 _STT = re.compile(r"^(?:s[ốo]?\s*)?tt\.?$", re.IGNORECASE)
 _NUMBERING = re.compile(r"^\(?\d{1,2}\)?(?:\s*[-=+*x]?\s*\(?\d{1,2}\)?)*$")
 _COLUMN_NUMBERS = re.compile(r"^\(\d{1,2}\)(?:\s*\(\d{1,2}\))*$|^\d{1,2}(?:\s+\d{1,2}){2,}$")
@@ -62,7 +64,6 @@ _ROMANS = frozenset(
     re.findall(r"\S+", "I II III IV V VI VII VIII IX X XI XII XIII XIV XV XVI XVII XVIII XIX XX")
 )
 
-TimeTest = Callable[[str], bool]
 
 
 def header_roles(cells: list[str]) -> list[str]:
@@ -71,6 +72,9 @@ def header_roles(cells: list[str]) -> list[str]:
     for cell in cells:
         text = fold(cell)
         role = "other"
+        if _CONTENT_FIRST.match(text):
+            roles.append("content")  # "Nhiệm vụ thực hiện", "Nội dung công việc"
+            continue
         for name, words in _ROLE_WORDS:
             if re.search(words, text):
                 role = name
@@ -79,6 +83,21 @@ def header_roles(cells: list[str]) -> list[str]:
     if roles and roles[0] == "other" and _STT.match(cells[0].strip()):
         roles[0] = "stt"
     return roles
+
+
+def _two_level(cells: list[str], roles: list[str]) -> list[str]:
+    """A header over two lines, "Đơn vị thực hiện" spanning "Chủ trì" and "Phối hợp",
+    flattened as its top row then the sub-row: the sub-columns take the spanning
+    column's place."""
+    tail = [fold(c) for c in cells[-2:]]
+    if len(cells) < 4 or tail[0] not in ("chủ trì", "chủ trì thực hiện") or not tail[1].startswith(
+            "phối hợp"):
+        return roles
+    top = roles[:-2]
+    if top.count("lead") != 1 or "support" in top:
+        return roles
+    at = top.index("lead")
+    return [*top[:at], "lead", "support", *top[at + 1 :]]
 
 
 def _is_header(roles: list[str]) -> bool:
@@ -176,7 +195,7 @@ def find_text_tables(lines: list[str]) -> list[tuple[int, int, list[str]]]:
             while end < len(lines) and end - i <= 14 and not _row_start(lines[end]):
                 end += 1
             cells = join_cells(lines[i + 1 : end], header=True)
-            roles = ["stt", *header_roles(cells)]
+            roles = ["stt", *_two_level(cells, header_roles(cells))]
             if _is_header(roles):
                 while end < len(lines) and _COLUMN_NUMBERS.match(lines[end]):
                     end += 1  # "(1) (2) (3)" or "1 2 3 4 5" (never a lone row number)
@@ -207,6 +226,7 @@ def tasks_from_text_table(
 ) -> tuple[list[RawTask], int]:
     """The tasks of the flattened table whose rows begin at ``start``; and where it ends."""
     rows: list[tuple[str, list[str]]] = []
+    starts: list[int] = []  # the line each row starts at
     marks = _Marks()
     i = start
     header_set = {fold(h) for h in header}
@@ -218,6 +238,10 @@ def tasks_from_text_table(
         if _END.match(line):
             break
         if _STT.match(line) and i + 1 < len(lines) and fold(lines[i + 1]) in header_set:
+            if rows and _new_table(rows, lines, i, header_set, marks):
+                rows.pop()  # "b) … gồm 10 chuyên mục sau:": the next table's introduction
+                i = starts.pop()
+                break
             i += 1  # the header repeated on a new page
             while i < len(lines) and (fold(lines[i]) in header_set or (_NUMBERING.match(lines[i])
                                       and not marks.next_number(lines[i]))):
@@ -226,20 +250,56 @@ def tasks_from_text_table(
             if rows:
                 rows[-1][1].append(BREAK)  # a row split by the page break: no join across it
             continue
+        if _section_after(rows, line):
+            break  # "IV. TỔ CHỨC THỰC HIỆN": the body goes on after a table without groups
         following = next((ln for ln in lines[i + 1 : i + 3] if ln), "")
         mark = marks.read(line, following)
         if mark is not None:
             number, rest, consumed = mark
             rows.append((number, [rest] if rest else []))
+            starts.append(i)
             i += consumed
             continue
         if rows:
-            rows[-1][1].append(line)
+            rows[-1][1].extend(_TWO_CELLS.split(line))
         i += 1
     return _tasks_of_rows(rows, roles, is_time), i
 
 
-BREAK = "\x00"  # a page break inside a row
+def _section_after(rows: list[tuple[str, list[str]]], line: str) -> bool:
+    m = _ROMAN.match(line)
+    return bool(m and m[2] and m[2].isupper() and len(rows) >= 2
+                and not any(_ROMAN.fullmatch(n) for n, _ in rows))
+
+
+def _new_table(
+    rows: list[tuple[str, list[str]]], lines: list[str], at: int, header_set: set[str],
+    marks: _Marks,
+) -> bool:
+    """Whether the header at ``at`` opens a second table of the same shape rather than
+    repeating the first's on a new page: its numbering restarts at 1, and the last "row"
+    read is a paragraph introducing it ("b) Tổ chức … gồm 10 chuyên mục sau:")."""
+    k = at + 1
+    while k < len(lines) and (fold(lines[k]) in header_set or not lines[k]):
+        k += 1
+    restarts = k < len(lines) and lines[k].rstrip(".") == "1" and marks.run >= 2
+    number, row_lines = rows[-1]
+    intro = " ".join(row_lines).rstrip().endswith(":") and not number.replace(".", "").isdigit()
+    return restarts and intro and not any(_ROMAN.fullmatch(n) for n, _ in rows)
+
+
+# two cells the text layer set on one line: "Bộ Nông nghiệp và Môi trường Các bộ, cơ quan"
+# (a capital "Các" inside a sentence starts the next cell)
+_TWO_CELLS = re.compile(
+    r"(?:(?<=[a-zà-ỹđ;)])|(?<=[a-zà-ỹđ]\.))(?<![Cc]ác) (?=Các (?:bộ|sở|cơ quan|đơn vị|"
+    r"địa phương|ngành|Bộ|Sở|tỉnh|thành phố|doanh nghiệp|tổ chức|hội)\b|Bộ, (?:ngành|cơ quan)\b"
+    r"|(?:Thường xuyên|Hằng năm|Hằng quý|Hằng tháng|Năm \d{4}|Quý [IVX]+\b|Tháng \d{1,2}\b)"
+    r"[^A-ZĐ]{0,25}$)"
+    # a line ending in a ministry's or department's name after a word it cannot follow
+    # in a sentence ("… theo lộ trình phù hợp Bộ Y tế")
+    r"|(?<=[a-zà-ỹđ])(?<!của)(?<!với)(?<!cho)(?<!tại)(?<!và)(?<!theo)(?<!thuộc)(?<!đến)"
+    r"(?<!giữa)(?<!gồm) (?=(?:Bộ|Sở) [A-ZĐ][^,;.]{0,40}$)"
+)
 
 _BARE_LETTER = re.compile(r"^([a-zđ])\)\s*(.*)$")
 
@@ -308,11 +368,12 @@ def _tasks_of_rows(
     group: RawTask | None = None  # a row whose sub-rows (a), b) ...) carry the work
     group_number = ""
     for k, (number, row_lines) in enumerate(rows):
+        segments = [join_cells(part) for part in split_at_breaks(row_lines)]
         cells = join_cells(row_lines)
         if not cells:
             continue
         nxt = rows[k + 1][0] if k + 1 < len(rows) else ""
-        task = _row_task(cells, roles, is_time)
+        task = row_task(cells, roles, is_time, segments)
         if _ROMAN.fullmatch(number):
             section, parent, group = number, "", None
             if task.lead_text or task.when:
@@ -342,79 +403,3 @@ def _sub(parent: str, number: str) -> str:
     if parent and (number.isalpha() and len(number) == 1):
         return f"{parent}.{number}"
     return number
-
-
-_DOC_WORDS = re.compile(
-    r"^(?:Kế hoạch|Quyết định|Chương trình|Đề án|Nghị quyết|Báo cáo|Văn bản|Công văn)\b"
-)
-_DAYS = re.compile(r"^\d{1,3}(?:\s*ngày(?:\s*làm việc)?)?$")
-
-
-def _row_task(cells: list[str], roles: list[str], is_time: TimeTest) -> RawTask:
-    """A row's cells read by what they hold, in the header's column order.
-
-    When the row has exactly one cell per column the header's order decides; otherwise a
-    time is what the grammar reads (or what starts like a time), an agency what starts like
-    one, and what is neither (products, funding, notes) is kept as a note.
-    """
-    cells = _rejoin(cells)
-    columns = [r for r in roles if r not in ("stt", "other")]
-    order = [r for r in columns if r in ("lead", "support", "time", "product", "funding", "note")]
-    by_column = len(cells) == len(columns) and columns and columns[0] == "content"
-    if by_column:
-        found: dict[str, str] = {}
-        for role, cell in zip(columns, cells, strict=True):
-            found.setdefault(role, cell.replace(BREAK, " "))
-        plausible = (not found.get("lead") or starts_like_agency(found["lead"])
-                     or not is_time(found["lead"])) and (
-            not found.get("time") or is_time(found["time"]) or _DAYS.match(found["time"])
-            or not starts_like_agency(found["time"]) or "time" in order[-1:])
-        if plausible:
-            return RawTask(
-                number="", title=found.get("content", ""), lead_text=found.get("lead", ""),
-                support_text=found.get("support", ""), when=found.get("time", ""),
-                notes=[found[r] for r in ("product", "funding", "note") if found.get(r)],
-            )
-    time_first = "time" in order and "lead" in order and order.index("time") < order.index("lead")
-    title_parts = [cells[0]]
-    agencies: list[str] = []
-    when = ""
-    notes: list[str] = []
-    seen_other = False
-    days_column = "time" in order  # a bare number of days is a time only in such a table
-    for cell in cells[1:]:
-        if cell[:1].islower() and not (starts_like_agency(cell) and not agencies):
-            # the rest of a cell the page break cut: the content, or a product
-            (title_parts if not agencies and not when else notes).append(cell)
-            continue
-        if not when and (is_time(cell) or (days_column and _DAYS.match(cell) and (
-                agencies or order[-1:] == ["time"]))) and not (
-                starts_like_agency(cell) and not agencies):
-            when = cell
-            continue
-        if when and _DOC_WORDS.match(cell) and re.search(r"ban hành|phê duyệt|ký$", when):
-            when = f"{when} {cell}"  # "100 ngày kể từ ngày ban hành" / "Kế hoạch"
-            continue
-        if starts_like_agency(cell) and (not when or time_first) and not (
-            seen_other and agencies
-        ):
-            agencies.append(cell)
-            continue
-        if not agencies and not when:
-            title_parts.append(cell)  # the content cell, broken before a capital
-        else:
-            notes.append(cell)
-            seen_other = True
-    lead = agencies[0] if agencies else ""
-    support = "; ".join(agencies[1:])
-    if "lead" not in order and "support" in order and agencies:
-        lead, support = "", "; ".join(agencies)
-    return RawTask(
-        number="", title=" ".join(title_parts), lead_text=lead, support_text=support,
-        when=when, notes=notes,
-    )
-
-
-def _rejoin(cells: list[str]) -> list[str]:
-    """Cells without the page-break marks (a cell cut by a break stays two cells)."""
-    return [c for c in (c.replace(BREAK, "").strip() for c in cells) if c]
