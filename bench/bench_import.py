@@ -1,5 +1,6 @@
 """reminderd import on a ~40-page document: seed 002's appendix and Nghị quyết 03/NQ-CP's
-rows repeated (with gazette page headers) into one flattened text of about 40 pages.
+rows repeated (with gazette page headers) into one flattened text of about 40 pages; and on
+each real document of tests/data/import (five of them Công báo text layers), timed alone.
 
     .venv/bin/python bench/bench_import.py          # target: under 5 s
 """
@@ -58,6 +59,14 @@ def main() -> None:
         elapsed = time.perf_counter() - started
     print(f"{pages} pages, {len(imported.tasks)} tasks, draft {len(draft):,} bytes: "
           f"{elapsed:.2f} s (target < 5 s)")
+    for path in sorted(DATA.glob("*.txt")):
+        text = path.read_text("utf-8")
+        started = time.perf_counter()
+        imported = import_document(path, plans)
+        to_yaml(imported)
+        elapsed = time.perf_counter() - started
+        print(f"  {path.name}: {text.count('CÔNG BÁO')} gazette pages, "
+              f"{len(imported.tasks)} tasks, {elapsed:.2f} s")
 
 
 if __name__ == "__main__":

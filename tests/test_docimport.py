@@ -86,8 +86,8 @@ def test_corpus_fractions(document: str) -> None:
 
 
 def test_corpus_overall() -> None:
-    """All documents together, near the aim (95%) rather than the minimum (80%): measured
-    found 0.997, lead 0.948, time 0.967 on 365 tasks; the floors below keep them there."""
+    """All documents together, at the aim (95%) rather than the minimum (80%): measured
+    found 1.000, lead 0.954, time 0.978 on 366 tasks; the floors below keep them there."""
     totals = [0.0, 0.0, 0.0]
     count = 0
     for document in sorted(CORPUS):
@@ -98,7 +98,7 @@ def test_corpus_overall() -> None:
         count += n
     found, lead, time = (t / count for t in totals)
     print(f"all {count} tasks: found {found:.3f} lead {lead:.3f} time {time:.3f}")
-    assert found >= 0.99 and lead >= 0.94 and time >= 0.96, (found, lead, time)
+    assert found >= 0.99 and lead >= 0.95 and time >= 0.97, (found, lead, time)
 
 
 # --- flattened gazette tables: each difficulty on a short real excerpt ----------------------

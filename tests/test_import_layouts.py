@@ -236,7 +236,7 @@ def test_letter_subject_and_issuer_from_its_code() -> None:
 
 def test_two_tables_of_one_shape_in_the_body(tmp_path: Path) -> None:
     """Kế hoạch tuyên truyền CCHC 2026 (Lâm Đồng): a table under III.1.a) and another under
-    III.1.b), each numbered from 1; then the body goes on."""
+    III.1.b), each numbered from 1; then the body goes on ("2. Tổ chức Cuộc thi …")."""
     table = """TT
 Nội dung
 Trách nhiệm
@@ -258,7 +258,10 @@ ngày 09 tháng 10
 """
     text = ("III. MỘT SỐ HOẠT ĐỘNG\n1. Xây dựng các chương trình\na) Tổ chức chương trình "
             "đối với các sở:\n" + table + "b) Tổ chức chương trình đối với các xã, phường:\n"
-            + table + "IV. TỔ CHỨC THỰC HIỆN\nCác cơ quan triển khai.\n")
+            + table + "2. Tổ chức Cuộc thi tìm hiểu về cải cách hành chính năm 2026\n"
+            "Sở Nội vụ chủ trì, phối hợp với các cơ quan, đơn vị liên quan xây dựng, tổ chức\n"
+            "Cuộc thi tìm hiểu về cải cách hành chính trên địa bàn tỉnh.\n"
+            "IV. TỔ CHỨC THỰC HIỆN\nCác cơ quan triển khai.\n")
     tasks = _tasks(tmp_path, text)
     assert tasks == {
         "III.1.a.1": ("Lãnh đạo Sở Y tế", "", "Từ 20 giờ 15 phút ngày 08 tháng 5"),

@@ -90,7 +90,7 @@ def extract(path: Path, year: int | None = None) -> tuple[PlanInfo, list[RawTask
     plan_year = info.year
 
     def is_time(text: str) -> bool:
-        if _NOT_TIME.match(text):
+        if _NOT_TIME.match(text) or len(text) > 240:  # a time cell is short; a page is not
             return False
         try:
             timing = parse_time(text, plan_year)

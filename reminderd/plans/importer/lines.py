@@ -108,8 +108,10 @@ def continues(previous: str, line: str, header: bool = False) -> bool:
         return True  # "Lãnh đạo" / "Sở Giáo dục và Đào tạo"
     if previous.endswith(":") and (starts_like_agency(line) or _TIME_START.match(line)):
         return False  # "… sau đây:" ends its cell; an agency or a time is the next one
-    if last_word in _DATE_WORDS and first.isupper() and starts_like_agency(line):
-        return False  # "Thường xuyên trong năm" / "Các sở, ban, ngành": a date, then an agency
+    if last_word in ("các", "những") and _TIME_START.match(line):
+        return False  # "UBND các" / "Thường xuyên": a cell cut short, then the time
+    if last_word in _DATE_WORDS and first.isupper():
+        return False  # "… trong năm" / "Các sở, ban, ngành", "… hằng năm" / "Thường xuyên"
     if _JOIN_END.search(previous) or last_word in _JOIN_WORDS:
         return not _ROW_MARK.match(line) or (first.isdigit() and "/" in line.split()[0])
     if last_word == "số" and first.isdigit() and "/" in line.split()[0]:

@@ -147,11 +147,16 @@ def _aligned_task(
     columns = [r for r in roles if r != "stt"]
     if "lead" not in columns or "time" not in columns:
         return None
-    days_column = True
+    kinds: dict[str, tuple[bool, bool]] = {}  # cell -> (an agency?, a time?), read once
+
+    def kind(cell: str) -> tuple[bool, bool]:
+        if cell not in kinds:
+            agency = starts_like_agency(_LIST_NUMBER.sub("", cell))  # "1. Bộ Tài chính …"
+            kinds[cell] = agency, not agency and (is_time(cell) or bool(_DAYS.match(cell)))
+        return kinds[cell]
 
     def fits(cell: str, role: str) -> float:
-        agency = starts_like_agency(_LIST_NUMBER.sub("", cell))  # "1. Bộ Tài chính …"
-        timey = not agency and (is_time(cell) or (days_column and bool(_DAYS.match(cell))))
+        agency, timey = kind(cell)
         w = FIT
         if role in ("lead", "support"):
             return w["agency"] if agency else (w["agency_time"] if timey else w["agency_other"])

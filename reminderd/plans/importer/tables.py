@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 
+from reminderd.plans.importer.cells import starts_like_agency
 from reminderd.plans.importer.lines import join_cells
 from reminderd.plans.importer.model import RawTask
 from reminderd.plans.importer.readers import Table
@@ -250,8 +251,8 @@ def tasks_from_text_table(
             if rows:
                 rows[-1][1].append(BREAK)  # a row split by the page break: no join across it
             continue
-        if _section_after(rows, line):
-            break  # "IV. TỔ CHỨC THỰC HIỆN": the body goes on after a table without groups
+        if _section_after(rows, line) or _body_heading(rows, lines, i, marks, is_time):
+            break  # "IV. TỔ CHỨC THỰC HIỆN", "2. Tổ chức Cuộc thi …": the body goes on
         following = next((ln for ln in lines[i + 1 : i + 3] if ln), "")
         mark = marks.read(line, following)
         if mark is not None:
@@ -270,6 +271,28 @@ def _section_after(rows: list[tuple[str, list[str]]], line: str) -> bool:
     m = _ROMAN.match(line)
     return bool(m and m[2] and m[2].isupper() and len(rows) >= 2
                 and not any(_ROMAN.fullmatch(n) for n, _ in rows))
+
+
+_BODY_HEADING = re.compile(r"^(\d{1,2})\.\s+([A-ZĐ].{19,})$")
+_NAMES_AGENCY = re.compile(r"\b(?:Bộ|Sở|UBND|Ủy ban|Uỷ ban|Ban|Cục|Vụ)\s+[A-ZĐ]")
+
+
+def _body_heading(
+    rows: list[tuple[str, list[str]]], lines: list[str], at: int, marks: _Marks,
+    is_time: TimeTest,
+) -> bool:
+    """Whether a numbered line after a finished row is the body's next heading ("2. Tổ chức
+    Cuộc thi …" after row 10): its number is not the next row's, it names no agency (an
+    item of a numbered list in a lead cell does), it and the line after it are as wide as
+    the page's text (a cell's lines are narrower), and the row already has its time."""
+    m = _BODY_HEADING.match(lines[at])
+    if (not m or not rows or int(m[1]) > marks.run or _NAMES_AGENCY.search(m[2])
+            or starts_like_agency(m[2]) or len(lines[at]) < 40):
+        return False
+    after = next((ln for ln in lines[at + 1 : at + 3] if ln), "")
+    if len(after) < 60:
+        return False
+    return any(is_time(cell) for cell in join_cells([ln for ln in rows[-1][1] if ln != BREAK]))
 
 
 def _new_table(
