@@ -285,3 +285,27 @@ Cơ quan chủ trì: Sở Ngoại vụ.
         "II.1.a": ("Sở Ngoại vụ", "", "Trước ngày 15/8/2022"),
         "II.1.b": ("Sở Ngoại vụ", "", "Quý III/2022"),
     }
+
+
+def test_a_roman_number_wrapped_in_a_cell_is_not_a_group(tmp_path: Path) -> None:
+    """NQ 97/NQ-CP: "Kỳ họp thứ nhất Quốc hội khóa" / "XVI" is a time cell, not group XVI."""
+    text = """TT
+Nhiệm vụ
+Cơ quan chủ trì
+Thời hạn hoàn thành
+10
+Trình Quốc hội dự án Luật Tổ chức chính quyền địa phương
+Bộ Nội vụ
+Kỳ họp thứ nhất Quốc
+hội khóa
+XVI
+11
+Ban hành Nghị định hướng dẫn
+Bộ Tư pháp
+Tháng 6/2026
+"""
+    tasks = _tasks(tmp_path, text)
+    assert tasks == {
+        "10": ("Bộ Nội vụ", "", "Kỳ họp thứ nhất Quốc hội khóa XVI"),
+        "11": ("Bộ Tư pháp", "", "Tháng 6/2026"),
+    }

@@ -26,6 +26,7 @@ _JOIN_WORDS = frozenset(
     re.split(r"\s+", """và của các với tại cho trong về theo hoặc những được để trên từ đến ngày
     tháng năm quý do là có đối giữa bằng nhằm qua thuộc vào trước sau nhân dịp thiểu khoảng""")
 )
+_TAKES_ROMAN = frozenset(("khóa", "khoá", "quý", "phần", "chương", "mục", "lục"))
 _LIST_HEAD = re.compile(r"^(?:các|Các) (?:Bộ|Sở|Ban|bộ|sở|ban)\s*:$")
 _UNFINISHED = re.compile(r"(?:Ban Chỉ đạo|Ban Quản lý|Hội đồng|Ủy ban|Uỷ ban|Ban Thường vụ)$")
 _LIST_ITEM = re.compile(r"^(\d{1,2})\.\s+\S")
@@ -82,6 +83,10 @@ def drop_page_furniture(lines: list[str]) -> list[str]:
     return out
 
 
+def last_word_of(text: str) -> str:
+    return text.split()[-1].lower() if text.split() else ""
+
+
 def continues(previous: str, line: str, header: bool = False) -> bool:
     """Whether ``line`` is the rest of the cell or sentence ``previous`` began."""
     if not previous or not line:
@@ -98,6 +103,8 @@ def continues(previous: str, line: str, header: bool = False) -> bool:
         return True
     if first in ")]}%" or (first == "(" and not _ROW_MARK.match(line[1:])):
         return True
+    if last_word_of(previous) in _TAKES_ROMAN and re.fullmatch(r"[IVXLC]{1,6}\.?,?", line):
+        return True  # "Quốc hội khóa" / "XVI"
     item = _LIST_ITEM.match(line)
     if item and int(item[1]) >= 2 and re.search(rf"(?:^|\s){int(item[1]) - 1}\.\s", previous):
         return True  # "1. Bộ Tài chính …" / "2. Bộ Tư pháp …": a numbered list in one cell

@@ -61,6 +61,8 @@ _END = re.compile(
     r"^(?:Nơi nhận|KT\.|TM\.|TL\.|Người ký|PHỤ LỤC|Phụ lục [IVX\d]+\b|Ghi chú\s*:)",
 )
 
+_ROMAN_VALUES = {r: n for n, r in enumerate(
+    ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV", "XVI", "XVII", "XVIII", "XIX", "XX"], 1)}
 _ROMANS = frozenset(
     re.findall(r"\S+", "I II III IV V VI VII VIII IX X XI XII XIII XIV XV XVI XVII XVIII XIX XX")
 )
@@ -337,13 +339,17 @@ class _Marks:
         self.run = 0
         self.group = 0
         self.restart = False
+        self.section = 0  # the last Roman group; the next is a little further ("khóa" / "XVI"
+        # in a cell is not one)
 
     def next_number(self, line: str) -> bool:
         return line.rstrip(".") in (str(self.run + 1), str(self.group + 1))
 
     def read(self, line: str, following: str) -> tuple[str, str, int] | None:
         m = _ROMAN.match(line)
-        if m and (m[2] is None or m[2][:1].isupper()) and m[1] in _ROMANS:
+        if (m and (m[2] is None or m[2][:1].isupper()) and m[1] in _ROMANS
+                and (0 < _ROMAN_VALUES[m[1]] - self.section <= 3 or m[1] == "I")):
+            self.section = _ROMAN_VALUES[m[1]]
             self.restart = True  # a new group: its numbering may restart at 1
             self.group = 0
             return m[1], (m[2] or "").strip(), 1
