@@ -61,12 +61,11 @@ _END = re.compile(
     r"^(?:Nơi nhận|KT\.|TM\.|TL\.|Người ký|PHỤ LỤC|Phụ lục [IVX\d]+\b|Ghi chú\s*:)",
 )
 
-_ROMAN_VALUES = {r: n for n, r in enumerate(
-    ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV", "XVI", "XVII", "XVIII", "XIX", "XX"], 1)}
-_ROMANS = frozenset(
-    re.findall(r"\S+", "I II III IV V VI VII VIII IX X XI XII XIII XIV XV XVI XVII XVIII XIX XX")
+_ROMAN_LIST = re.findall(
+    r"\S+", "I II III IV V VI VII VIII IX X XI XII XIII XIV XV XVI XVII XVIII XIX XX"
 )
-
+_ROMAN_VALUES = {r: n for n, r in enumerate(_ROMAN_LIST, 1)}
+_ROMANS = frozenset(_ROMAN_VALUES)
 
 
 def header_roles(cells: list[str]) -> list[str]:
