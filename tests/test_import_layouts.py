@@ -309,3 +309,23 @@ Tháng 6/2026
         "10": ("Bộ Nội vụ", "", "Kỳ họp thứ nhất Quốc hội khóa XVI"),
         "11": ("Bộ Tư pháp", "", "Tháng 6/2026"),
     }
+
+
+def test_a_header_copied_as_one_line(tmp_path: Path) -> None:
+    text = """PHỤ LỤC
+STT Nội dung công việc Cơ quan chủ trì Cơ quan phối hợp Thời gian hoàn thành Sản phẩm
+1
+Xây dựng kế hoạch tổ chức đoàn công tác
+Sở Ngoại vụ
+Văn phòng UBND tỉnh
+Quý II/2025
+Kế hoạch
+2
+Tổ chức hội nghị
+Sở Công Thương
+Tháng 12/2025
+"""
+    assert _tasks(tmp_path, text) == {
+        "1": ("Sở Ngoại vụ", "Văn phòng UBND tỉnh", "Quý II/2025"),
+        "2": ("Sở Công Thương", "", "Tháng 12/2025"),
+    }

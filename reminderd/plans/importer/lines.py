@@ -50,14 +50,29 @@ _ROW_MARK = re.compile(
 _WIDE = re.compile(r"\t+| {3,}")
 
 
+# a table's header copied as one line: "TT Nội dung Cơ quan chủ trì Thời gian hoàn thành"
+_HEADER_LINE = re.compile(r"^(S[ốo]?\s?TT|TT|Stt)\s+(?=(?:Nội dung|Nhiệm vụ|Tên|Hoạt động)\b)")
+_HEADER_CELL = re.compile(
+    r"\s+(?=(?:Cơ quan|Đơn vị|Chủ trì|Phối hợp|Thời gian|Thời hạn|Tiến độ|Sản phẩm|Kết quả|"
+    r"Kinh phí|Ghi chú|Dự kiến|Hình thức|Cấp trình|Lộ trình|Nguồn)\b)"
+)
+
+
 def nfc_lines(lines: list[str]) -> list[str]:
     """NFC lines, spaces collapsed, markdown bold dropped ("- **Thời gian:** …"); cells a
     layout copy set on one line with wide spaces ("1   Sở Nội vụ   Quý II/2025") become
-    lines of their own, one cell a line, as a gazette copy gives them."""
+    lines of their own, one cell a line, as a gazette copy gives them; so does a table's
+    header copied as one line ("TT Nội dung Cơ quan chủ trì Thời gian hoàn thành")."""
     out: list[str] = []
     for line in lines:
         text = unicodedata.normalize("NFC", line).replace("\u00a0", " ").replace("**", "")
-        out.extend(" ".join(part.split()) for part in _WIDE.split(text.strip()) or [""])
+        for part in _WIDE.split(text.strip()) or [""]:
+            cell = " ".join(part.split())
+            head = _HEADER_LINE.match(cell)
+            if head:
+                out.extend([head[1], *_HEADER_CELL.split(cell[head.end() :])])
+            else:
+                out.append(cell)
     return out
 
 
