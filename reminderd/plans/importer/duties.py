@@ -24,7 +24,9 @@ from reminderd.plans.importer.model import RawTask
 from reminderd.plans.importer.prose import enter, flat_path, heading, is_field
 
 _DATE = r"\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{4})?|\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?"
-_PERIOD = r"(?:tháng\s+\d{1,2}|quý\s+[IV]{1,3})(?:\s*/\s*\d{4}|\s+năm\s+\d{4})?"
+# a month or quarter with its year, or recurring ("trong tháng 4" alone is a statement)
+_PERIOD = (r"(?:tháng\s+\d{1,2}|quý\s+[IV]{1,3})(?:\s*/\s*\d{4}|\s+năm\s+\d{4}"
+           r"|(?=\s+(?:hằng|hàng)\s+(?:năm|quý)))")
 _EVERY = r"(?:\s+(?:hằng|hàng)\s+(?:năm|tháng|quý))?"
 _DEADLINE = re.compile(
     rf"(?P<by>(?:trước|chậm nhất(?: là)?|muộn nhất|không muộn hơn|hạn chót)\s+(?:ngày\s+)?"
