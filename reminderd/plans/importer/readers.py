@@ -144,7 +144,24 @@ def _read_pdf(path: Path) -> list[Block]:
     return out
 
 
+# what each format starts with: LibreOffice reads anything else as plain text, silently.
+# A ".doc" is often another format renamed (a .docx, an RTF, a web page saved by Word).
+_ZIP, _OLE, _RTF = b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"{\\rtf"
+_MAGIC = {
+    ".odt": (_ZIP,),
+    ".doc": (_OLE, _ZIP, _RTF, b"<", b"\xef\xbb\xbf<", b"MIME-Version"),
+    ".rtf": (_RTF,),
+}
+
+
 def _read_via_libreoffice(path: Path) -> list[Block]:
+    with path.open("rb") as f:
+        head = f.read(16)
+    if not head.lstrip().startswith(_MAGIC[path.suffix.lower()]):
+        raise ImportProblem(
+            f"{path}: không phải tệp {path.suffix} (nội dung không đúng định dạng); mở tệp "
+            "bằng Word hoặc LibreOffice và lưu lại dạng .docx"
+        )
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         raise ImportProblem(
@@ -153,8 +170,12 @@ def _read_via_libreoffice(path: Path) -> list[Block]:
         )
     with tempfile.TemporaryDirectory(prefix="reminderd-import-") as tmp:
         try:
+            # a profile of its own: a second LibreOffice on the same profile (the user's
+            # desktop one, or another import) exits at once and converts nothing
+            profile = Path(tmp, "profile").as_uri()
             subprocess.run(
-                [soffice, "--headless", "--convert-to", "docx", "--outdir", tmp, str(path)],
+                [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
+                 "docx", "--outdir", tmp, str(path)],
                 check=True, capture_output=True, timeout=120,
             )
         except (subprocess.SubprocessError, OSError) as exc:
