@@ -329,3 +329,33 @@ Tháng 12/2025
         "1": ("Sở Ngoại vụ", "Văn phòng UBND tỉnh", "Quý II/2025"),
         "2": ("Sở Công Thương", "", "Tháng 12/2025"),
     }
+
+
+def test_parts_lettered_a_b_with_numbering_restarting(tmp_path: Path) -> None:
+    text = """PHỤ LỤC
+STT
+Nội dung
+Cơ quan chủ trì
+Thời gian hoàn thành
+A
+NHIỆM VỤ CHUNG
+1
+Tuyên truyền kế hoạch
+Sở Ngoại vụ
+Quý I/2025
+2
+Rà soát văn bản
+Sở Tư pháp
+Quý II/2025
+B
+NHIỆM VỤ CỤ THỂ
+1
+Tổ chức hội nghị
+Sở Công Thương
+Tháng 6/2025
+"""
+    assert _tasks(tmp_path, text) == {
+        "A.1": ("Sở Ngoại vụ", "", "Quý I/2025"),
+        "A.2": ("Sở Tư pháp", "", "Quý II/2025"),
+        "B.1": ("Sở Công Thương", "", "Tháng 6/2025"),
+    }

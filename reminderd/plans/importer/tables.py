@@ -64,6 +64,8 @@ _END = re.compile(
 _ROMAN_LIST = re.findall(
     r"\S+", "I II III IV V VI VII VIII IX X XI XII XIII XIV XV XVI XVII XVIII XIX XX"
 )
+_PARTS = "ABCDEFGH"
+_PART = re.compile(r"^([A-H])\.?(?:\s+([A-ZĐÀ-Ỹ][^a-zà-ỹđ]*))?$")  # "A", "B. NHIỆM VỤ CỤ THỂ"
 _ROMAN_VALUES = {r: n for n, r in enumerate(_ROMAN_LIST, 1)}
 _ROMANS = frozenset(_ROMAN_VALUES)
 
@@ -194,7 +196,8 @@ def find_text_tables(lines: list[str]) -> list[tuple[int, int, list[str]]]:
     while i < len(lines):
         if _STT.match(lines[i]):
             end = i + 1
-            while end < len(lines) and end - i <= 14 and not _row_start(lines[end]):
+            while end < len(lines) and end - i <= 14 and not _row_start(
+                    lines[end], lines[end + 1] if end + 1 < len(lines) else ""):
                 end += 1
             cells = join_cells(lines[i + 1 : end], header=True)
             roles = ["stt", *_two_level(cells, header_roles(cells))]
@@ -217,7 +220,10 @@ def _skip_column_numbers(lines: list[str], at: int) -> int:
     return at + k if k >= 3 else at
 
 
-def _row_start(line: str) -> bool:
+def _row_start(line: str, following: str) -> bool:
+    if _PART.match(line) and line[:1] == "A" and (len(line) > 3 or (
+            following.isupper() and len(following) > 3)):
+        return True  # part A of a table lettered A, B, … (not "A" / "B" / "1" numbering)
     return bool((_ROMAN.match(line) and len(line) < 200 and line.split()[0].rstrip(".") != ""
                 and (len(line.split()) == 1 or line.split()[1][:1].isupper()))
                 or re.match(r"^\d{1,3}(?:\.\d{1,3})*\.?$", line))
@@ -340,6 +346,7 @@ class _Marks:
         self.restart = False
         self.section = 0  # the last Roman group; the next is a little further ("khóa" / "XVI"
         # in a cell is not one)
+        self.part = 0  # parts lettered A, B, C … taken so far
 
     def next_number(self, line: str) -> bool:
         return line.rstrip(".") in (str(self.run + 1), str(self.group + 1))
@@ -351,6 +358,12 @@ class _Marks:
             self.section = _ROMAN_VALUES[m[1]]
             self.restart = True  # a new group: its numbering may restart at 1
             self.group = 0
+            return m[1], (m[2] or "").strip(), 1
+        m = _PART.match(line)
+        if m and m[1] == _PARTS[self.part : self.part + 1] and (
+                m[2] or (following.isupper() and len(following) > 3)):  # not "A" / "B" / "1"
+            self.part += 1  # "A" / "NHIỆM VỤ CHUNG", then "B": parts numbered by letters
+            self.restart, self.group = True, 0
             return m[1], (m[2] or "").strip(), 1
         m = _ARABIC.match(line)
         if m:
@@ -402,7 +415,7 @@ def _tasks_of_rows(
             continue
         nxt = rows[k + 1][0] if k + 1 < len(rows) else ""
         task = row_task(cells, roles, is_time, segments)
-        if _ROMAN.fullmatch(number):
+        if _ROMAN.fullmatch(number) or number in _PARTS:
             section, parent, group = number, "", None
             if task.lead_text or task.when:
                 task.number = section
