@@ -26,6 +26,7 @@ from reminderd.plans.importer.prose import heading_path, tasks_from_prose
 from reminderd.plans.importer.readers import Table, read_document
 from reminderd.plans.importer.tables import (
     find_text_tables,
+    is_group,
     merge_tables,
     tasks_from_table,
     tasks_from_text_table,
@@ -43,7 +44,6 @@ _TIMEISH = re.compile(
     r"|^(?:\d{1,2}/)?\d{1,2}/(?:19|20)\d\d\b|^(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)?\d\d)?\b",
     re.IGNORECASE,
 )
-_ROMAN_NUMBER = re.compile(r"^[IVXLC]+(?:\.|$)")
 _NOT_TIME = re.compile(r"^(?:nguồn|ngân sách|kinh phí|không phát sinh|theo dự toán)", re.I)
 
 
@@ -144,7 +144,7 @@ def _placed(read: list[tuple[str, list[RawTask]]]) -> list[RawTask]:
     out: list[RawTask] = []
     for place, tasks in read:
         clash = any(numbers[t.number] > 1 for t in tasks)
-        if place and clash and not any(_ROMAN_NUMBER.match(t.number) for t in tasks):
+        if place and clash and not any(is_group(t.number.split(".")[0]) for t in tasks):
             for task in tasks:
                 task.number = f"{place}.{task.number}"
         out.extend(tasks)

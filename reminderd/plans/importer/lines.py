@@ -98,34 +98,31 @@ def drop_page_furniture(lines: list[str]) -> list[str]:
     return out
 
 
-def last_word_of(text: str) -> str:
-    return text.split()[-1].lower() if text.split() else ""
-
-
 def continues(previous: str, line: str, header: bool = False) -> bool:
     """Whether ``line`` is the rest of the cell or sentence ``previous`` began."""
-    if not previous or not line:
+    if not previous.strip() or not line:
         return False
     first = line[0]
+    last = previous.split()[-1]  # the word the line would follow
+    last_word = last.lower()
     if first.islower() and _LIST_ITEM.match(previous):
         return True  # the rest of an item of a numbered list ("1. Bộ Tài chính …")
     if first.islower() and not (
         line.startswith(("các ", "những ")) and starts_like_agency(line)
-        and previous.split()[-1] not in _NEEDS_MORE
+        and last not in _NEEDS_MORE
         and not _JOIN_END.search(previous)
-        and previous.split()[-1].lower() not in _JOIN_WORDS
+        and last_word not in _JOIN_WORDS
     ):
         return True
     if first in ")]}%" or (first == "(" and not _ROW_MARK.match(line[1:])):
         return True
-    if last_word_of(previous) in _TAKES_ROMAN and re.fullmatch(r"[IVXLC]{1,6}\.?,?", line):
+    if last_word in _TAKES_ROMAN and re.fullmatch(r"[IVXLC]{1,6}\.?,?", line):
         return True  # "Quốc hội khóa" / "XVI"
     item = _LIST_ITEM.match(line)
     if item and int(item[1]) >= 2 and re.search(rf"(?:^|\s){int(item[1]) - 1}\.\s", previous):
         return True  # "1. Bộ Tài chính …" / "2. Bộ Tư pháp …": a numbered list in one cell
     if _LIST_HEAD.match(previous) or (_UNFINISHED.search(previous) and first.isupper()):
         return True  # "Các Bộ:" / "NN&MT, Xây dựng, …"; "Ban Chỉ đạo" / "Phòng thủ dân sự …"
-    last_word = previous.split()[-1].lower()
     if previous in ("Lãnh đạo", "Đại diện", "Đại diện lãnh đạo") and starts_like_agency(line):
         return True  # "Lãnh đạo" / "Sở Giáo dục và Đào tạo"
     if previous.endswith(":") and (starts_like_agency(line) or _TIME_START.match(line)):
@@ -143,7 +140,7 @@ def continues(previous: str, line: str, header: bool = False) -> bool:
     if _ROW_MARK.match(line) or first.isdigit() or _DOC_WORD.match(line) or header:
         return False
     cut_head = last_word in _HEAD_END and (
-        previous.split()[-1][:1].isupper() or last_word in ("tâm", "ủy", "uỷ"))  # not "cán bộ"
+        last[:1].isupper() or last_word in ("tâm", "ủy", "uỷ"))  # not "cán bộ"
     if cut_head and first.isupper():
         return True  # "Trung tâm Phục vụ hành chính công, Sở" / "Nông nghiệp và Môi trường"
     # "Văn phòng UBND" / "Thành phố"; "Tập đoàn" / "Viettel": the end of an agency's name

@@ -70,6 +70,11 @@ _ROMAN_VALUES = {r: n for n, r in enumerate(_ROMAN_LIST, 1)}
 _ROMANS = frozenset(_ROMAN_VALUES)
 
 
+def is_group(number: str) -> bool:
+    """Whether a row number names a group of rows: a Roman "II" or a part "B"."""
+    return bool(_ROMAN.fullmatch(number)) or number in _PARTS
+
+
 def header_roles(cells: list[str]) -> list[str]:
     """The role of each header cell ("content", "lead", "support", "time", ...)."""
     roles: list[str] = []
@@ -277,7 +282,7 @@ def tasks_from_text_table(
 def _section_after(rows: list[tuple[str, list[str]]], line: str) -> bool:
     m = _ROMAN.match(line)
     return bool(m and m[2] and m[2].isupper() and len(rows) >= 2
-                and not any(_ROMAN.fullmatch(n) for n, _ in rows))
+                and not any(is_group(n) for n, _ in rows))
 
 
 _BODY_HEADING = re.compile(r"^(\d{1,2})\.\s+([A-ZĐ].{19,})$")
@@ -315,7 +320,7 @@ def _new_table(
     restarts = k < len(lines) and lines[k].rstrip(".") == "1" and marks.run >= 2
     number, row_lines = rows[-1]
     intro = " ".join(row_lines).rstrip().endswith(":") and not number.replace(".", "").isdigit()
-    return restarts and intro and not any(_ROMAN.fullmatch(n) for n, _ in rows)
+    return restarts and intro and not any(is_group(n) for n, _ in rows)
 
 
 # two cells the text layer set on one line: "Bộ Nông nghiệp và Môi trường Các bộ, cơ quan"
@@ -415,7 +420,7 @@ def _tasks_of_rows(
             continue
         nxt = rows[k + 1][0] if k + 1 < len(rows) else ""
         task = row_task(cells, roles, is_time, segments)
-        if _ROMAN.fullmatch(number) or number in _PARTS:
+        if is_group(number):
             section, parent, group = number, "", None
             if task.lead_text or task.when:
                 task.number = section
